@@ -1,0 +1,72 @@
+// Options every command takes, and the VM flags shared by create and change.
+import type { Argv } from 'yargs';
+import { createContext, type Context } from '../context.ts';
+import type { VmFlags } from '../model/settings.ts';
+
+export interface GlobalArgs {
+  root: string;
+  quiet?: boolean;
+  verbose?: boolean;
+  json?: boolean;
+  dryRun?: boolean;
+}
+
+export function contextOf(args: GlobalArgs): Context {
+  return createContext({ root: args.root, quiet: args.quiet, verbose: args.verbose, json: args.json, dryRun: args.dryRun });
+}
+
+/** The VM flags of create and change (PRODUCT.md section 2). */
+export function vmFlags<T>(yargs: Argv<T>) {
+  return yargs
+    .option('cpus', { type: 'number', describe: 'Virtual CPUs', group: 'VM:' })
+    .option('mem', { type: 'string', describe: 'Memory (MiB, or with a K/M/G suffix)', group: 'VM:' })
+    .option('arch', { type: 'string', describe: 'Architecture (x86_64)', group: 'VM:' })
+    .option('drive-device', { type: 'string', describe: 'Disk device: virtio-blk-pci, scsi-hd or ide-hd', group: 'VM:' })
+    .option('accel', { type: 'string', describe: 'Accelerator: kvm, tcg or default (the host config\'s)', group: 'VM:' })
+    .option('vg', { type: 'string', describe: 'LVM volume group of its disks (--no-vg: none)', group: 'VM:' })
+    .option('add-disk', { type: 'string', array: true, describe: 'Extra disk, volume NAME-DISK (repeatable; replaces the list)', group: 'VM:' })
+    .option('ssh-key', { type: 'string', array: true, describe: 'Owner SSH public key (repeatable; replaces the list)', group: 'VM:' })
+    .option('user', { type: 'boolean', describe: 'User-mode (NAT) network interface', group: 'Network:' })
+    .option('public', { type: 'boolean', describe: 'Interface on the public bridge (IPv4 by DHCP, IPv6 by SLAAC)', group: 'Network:' })
+    .option('private', { type: 'boolean', describe: 'Interface on the private (host-only) bridge', group: 'Network:' })
+    .option('net-group', { type: 'string', array: true, describe: 'Group network ID 1-9999 shared with other VMs (repeatable)', group: 'Network:' })
+    .option('forward4', { type: 'string', array: true, describe: 'Forward host port: PROTO:IPORT:EPORT (repeatable)', group: 'Network:' })
+    .option('open6', { type: 'string', array: true, describe: 'Open IPv6 port to the VM: PROTO:PORT (repeatable)', group: 'Network:' })
+    .option('kernel', { type: 'string', describe: 'Boot this kernel directly (absolute path)', group: 'Boot:' })
+    .option('initrd', { type: 'string', describe: 'Initrd for --kernel (absolute path)', group: 'Boot:' })
+    .option('append', { type: 'string', describe: 'Kernel command line for --kernel', group: 'Boot:' });
+}
+
+/**
+ * A repeatable flag's values: `--no-X` clears the list, so only values after the last
+ * `--no-X` count ('--no-forward4 --forward4 tcp:1:1' sets exactly one forward).
+ */
+function listOf(value: unknown): unknown {
+  if (!Array.isArray(value)) return value;
+  const cleared = value.lastIndexOf(false);
+  return cleared === -1 ? value : value.slice(cleared + 1);
+}
+
+/** Picks the VM flags out of parsed arguments; absent ones stay undefined. */
+export function vmFlagsOf(args: Record<string, unknown>): VmFlags {
+  const pick = <K extends keyof VmFlags>(key: K, arg: string) => (args[arg] === undefined ? undefined : (listOf(args[arg]) as VmFlags[K]));
+  return {
+    cpus: pick('cpus', 'cpus'),
+    mem: args.mem === undefined ? undefined : String(args.mem),
+    arch: pick('arch', 'arch'),
+    driveDevice: pick('driveDevice', 'drive-device'),
+    accel: pick('accel', 'accel'),
+    vg: pick('vg', 'vg'),
+    addDisk: pick('addDisk', 'add-disk'),
+    sshKey: pick('sshKey', 'ssh-key'),
+    user: pick('user', 'user'),
+    public: pick('public', 'public'),
+    private: pick('private', 'private'),
+    netGroup: pick('netGroup', 'net-group'),
+    forward4: pick('forward4', 'forward4'),
+    open6: pick('open6', 'open6'),
+    kernel: pick('kernel', 'kernel'),
+    initrd: pick('initrd', 'initrd'),
+    append: pick('append', 'append'),
+  };
+}

@@ -1,0 +1,132 @@
+// The host configuration, /etc/kvm-in-a-box.cfg: `key = value` lines read with `ini` and
+// validated with zod. Errors name the key and its line.
+import { readFile } from 'node:fs/promises';
+import ini from 'ini';
+import { z } from 'zod';
+import { KibError } from '../errors.ts';
+import { HOST, rooted } from '../paths.ts';
+import { parseIpv4Cidr, parseIpv6Cidr, type Ipv4Net, type Ipv6Net } from './net.ts';
+import {
+  checkIpv4Cidr,
+  checkIpv6Cidr,
+  checkSshKey,
+  DOMAIN_NAME,
+  INTERFACE_NAME,
+  normalizeSshKey,
+  VG_NAME,
+} from './validate.ts';
+
+const refineWith = (check: (v: string) => string | undefined) => (v: string, ctx: z.RefinementCtx) => {
+  const problem = check(v);
+  if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+};
+
+const range = (lo: number, hi: number) =>
+  z
+    .string()
+    .regex(/^\d+-\d+$/, 'expected FIRST-LAST')
+    .transform((v) => v.split('-').map(Number) as [number, number])
+    .refine(([a, b]) => a <= b && a >= lo && b <= hi, `expected FIRST-LAST within ${lo}-${hi}, FIRST <= LAST`);
+
+const ConfigSchema = z
+  .object({
+    domain: z.string().regex(DOMAIN_NAME, 'not a DNS domain name'),
+    'upstream-interface': z.string().regex(INTERFACE_NAME, 'not a network interface name'),
+    'public-address': z.string().superRefine(refineWith(checkIpv4Cidr)),
+    'public-address6': z.string().superRefine(refineWith(checkIpv6Cidr)).optional(),
+    'private-address6': z.string().superRefine(refineWith(checkIpv6Cidr)).optional(),
+    'group-address6': z
+      .string()
+      .superRefine(refineWith(checkIpv6Cidr))
+      .refine((v) => (parseIpv6Cidr(v)?.prefix ?? 0) <= 48, 'the group prefix must be /48 or shorter')
+      .optional(),
+    'default-volume-group': z.string().regex(VG_NAME, 'not a volume group name').optional(),
+    'backdoor-ssh-key': z.string().superRefine(refineWith(checkSshKey)).optional(),
+    accel: z.enum(['kvm', 'tcg']).default('kvm'),
+    'uid-range': range(1000, 59999).default('30000-39999'),
+    'display-ports': range(1024, 65535).default('5900-5999'),
+    'lvm-args': z.string().default(''),
+  })
+  .strict();
+
+/** The validated host configuration, with addresses parsed. */
+export interface HostConfig {
+  domain: string;
+  upstream: string;
+  public4: Ipv4Net;
+  public4Text: string;
+  public6?: Ipv6Net;
+  private6?: Ipv6Net;
+  group6?: Ipv6Net;
+  defaultVg?: string;
+  backdoorKey?: string;
+  accel: 'kvm' | 'tcg';
+  uidRange: [number, number];
+  displayPorts: [number, number];
+  lvmArgs: string[];
+  text: Record<string, string | undefined>;
+}
+
+/** Reads and validates the config under root. */
+export async function loadConfig(root: string): Promise<HostConfig> {
+  const file = rooted(root, HOST.config);
+  let content: string;
+  try {
+    content = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new KibError('config', `${HOST.config} does not exist: write it first (see kib(8), CONFIGURATION)`);
+    }
+    throw new KibError('config', `${HOST.config}: ${(error as Error).message}`);
+  }
+  return parseConfig(content);
+}
+
+/** Validates config text; the error names the first bad key and its line. */
+export function parseConfig(content: string): HostConfig {
+  const raw = ini.parse(content) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(raw)) {
+    if (typeof value !== 'string') {
+      throw new KibError('config', `${HOST.config}${lineOf(content, key)}: '${key}' must be a plain 'key = value' line`);
+    }
+  }
+  const result = ConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const key = String(issue.path[0] ?? '');
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `unknown key '${issue.keys[0]}'`
+        : issue.code === 'invalid_type' && issue.received === 'undefined'
+          ? `'${key}' is required`
+          : `'${key}': ${issue.message}`;
+    const at = issue.code === 'unrecognized_keys' ? issue.keys[0] : key;
+    throw new KibError('config', `${HOST.config}${lineOf(content, at)}: ${message}`);
+  }
+  const c = result.data;
+  return {
+    domain: c.domain,
+    upstream: c['upstream-interface'],
+    public4: parseIpv4Cidr(c['public-address'])!,
+    public4Text: c['public-address'],
+    public6: c['public-address6'] ? parseIpv6Cidr(c['public-address6']) : undefined,
+    private6: c['private-address6'] ? parseIpv6Cidr(c['private-address6']) : undefined,
+    group6: c['group-address6'] ? parseIpv6Cidr(c['group-address6']) : undefined,
+    defaultVg: c['default-volume-group'],
+    backdoorKey: c['backdoor-ssh-key'] ? normalizeSshKey(c['backdoor-ssh-key']) : undefined,
+    accel: c.accel,
+    uidRange: c['uid-range'],
+    displayPorts: c['display-ports'],
+    lvmArgs: c['lvm-args'].split(/\s+/).filter(Boolean),
+    text: {
+      public6: c['public-address6'],
+      private6: c['private-address6'],
+      group6: c['group-address6'],
+    },
+  };
+}
+
+function lineOf(content: string, key: string): string {
+  const i = content.split('\n').findIndex((l) => l.trim().split(/\s*=/)[0] === key);
+  return i === -1 ? '' : `:${i + 1}`;
+}

@@ -1,0 +1,76 @@
+// Loading and saving the desired state under a root, including the one-time migration
+// from the original kvm-in-a-box's state file.
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../engine/atomic.ts';
+import { HOST, rooted } from '../paths.ts';
+import type { HostConfig } from './config.ts';
+import { allocateDisplayPort, allocateUid, type TakenIds } from './allocate.ts';
+import { migrateLegacyState, readLegacyState } from './legacy.ts';
+import { emptyState, parseState, readStateFile, renderState, type State } from './state.ts';
+import { parseColonDb } from '../formats/colon-db.ts';
+import { KibError } from '../errors.ts';
+
+export interface LoadedState {
+  state: State;
+  /** The text as read (undefined when there was no state file), to tell whether it changed. */
+  text?: string;
+  /** Migrated from a legacy file on this load. */
+  migrated: boolean;
+}
+
+/** Reads the state; without a state file, migrates a legacy one or starts a fresh host. */
+export async function loadState(root: string, config?: HostConfig): Promise<LoadedState> {
+  const state = await readStateFile(root);
+  if (state) return { state, text: renderState(state), migrated: false };
+  const legacy = await readLegacyState(root);
+  if (!legacy) return { state: emptyState(), migrated: false };
+  if (!config) throw new KibError('config', `${HOST.legacyState} needs migrating; write ${HOST.config} first`);
+  const passwd = await readText(root, HOST.passwd);
+  const migrated = migrateLegacyState(legacy, passwd);
+  const taken = await takenIds(root);
+  for (const vm of Object.values(migrated.vms)) {
+    const ours = new Set(Object.values(migrated.vms).map((v) => v.uid));
+    if (vm.uid === 0) vm.uid = allocateUid(migrated, config, taken, ours);
+    if (vm.displayPort === 0) vm.displayPort = allocateDisplayPort(migrated, config, new Set(Object.values(migrated.vms).map((v) => v.displayPort)));
+  }
+  const ips = Object.values(migrated.vms).map((v) => v.ipv4).sort((a, b) => ipKey(a) - ipKey(b));
+  migrated.cursors.ipv4 = ips.at(-1) ?? null;
+  // Validate the result exactly as a later load will.
+  return { state: parseState(renderState(migrated), HOST.legacyState), migrated: true };
+}
+
+function ipKey(ip: string): number {
+  return ip.split('.').reduce((n, p) => n * 256 + Number(p), 0);
+}
+
+export async function saveState(root: string, state: State): Promise<void> {
+  await writeFileAtomic(rooted(root, HOST.state), renderState(state), 0o600, { uid: 0, gid: 0 });
+}
+
+async function readText(root: string, hostPath: string): Promise<string> {
+  try {
+    return await readFile(rooted(root, hostPath), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw error;
+  }
+}
+
+/** Every uid in passwd and gid in group under root. */
+export async function takenIds(root: string): Promise<TakenIds> {
+  const ids = (content: string) =>
+    new Set(parseColonDb(content).entries.flatMap((e) => (e.fields && /^\d+$/.test(e.fields[2] ?? '') ? [Number(e.fields[2])] : [])));
+  return { uids: ids(await readText(root, HOST.passwd)), gids: ids(await readText(root, HOST.group)) };
+}
+
+/** Names of entries in passwd and group under root. */
+export async function hostNames(root: string): Promise<{ users: Set<string>; groups: Set<string>; shadowGid?: number }> {
+  const names = (content: string) => new Set(parseColonDb(content).entries.flatMap((e) => (e.fields ? [e.fields[0]] : [])));
+  const group = await readText(root, HOST.group);
+  const shadow = parseColonDb(group).entries.find((e) => e.fields?.[0] === 'shadow')?.fields?.[2];
+  return {
+    users: names(await readText(root, HOST.passwd)),
+    groups: names(group),
+    shadowGid: shadow && /^\d+$/.test(shadow) ? Number(shadow) : undefined,
+  };
+}

@@ -1,0 +1,83 @@
+// The desired settings of one VM, and the names on the host that derive from its name.
+import { z } from 'zod';
+
+export const DRIVE_DEVICES = ['virtio-blk-pci', 'scsi-hd', 'ide-hd'] as const;
+export const ARCHES = ['x86_64'] as const;
+
+export const Forward4Schema = z.object({
+  proto: z.enum(['tcp', 'udp']),
+  internal: z.number().int().min(1).max(65535),
+  external: z.number().int().min(1).max(65535),
+});
+
+export const Open6Schema = z.object({
+  proto: z.enum(['tcp', 'udp']),
+  port: z.number().int().min(1).max(65535),
+});
+
+export const VmSchema = z
+  .object({
+    // Stable allocations: never change while the VM exists.
+    uid: z.number().int().positive(),
+    mac: z.string().regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/),
+    ipv4: z.string().regex(/^\d+\.\d+\.\d+\.\d+$/),
+    displayPort: z.number().int().min(1).max(65535),
+    // Settings.
+    arch: z.enum(ARCHES),
+    cpus: z.number().int().positive(),
+    memMiB: z.number().int().positive(),
+    driveDevice: z.enum(DRIVE_DEVICES),
+    accel: z.enum(['kvm', 'tcg']).nullable(),
+    vg: z.string().nullable(),
+    disks: z.array(z.string()),
+    sshKeys: z.array(z.string()),
+    net: z.object({
+      user: z.boolean(),
+      public: z.boolean(),
+      private: z.boolean(),
+      groups: z.array(z.number().int().min(1).max(9999)),
+    }),
+    forward4: z.array(Forward4Schema),
+    open6: z.array(Open6Schema),
+    boot: z.object({
+      kernel: z.string().nullable(),
+      initrd: z.string().nullable(),
+      append: z.string().nullable(),
+    }),
+  })
+  .strict();
+
+export type Vm = z.infer<typeof VmSchema>;
+export type VmSettings = Omit<Vm, 'uid' | 'mac' | 'ipv4' | 'displayPort'>;
+
+/** Settings of a VM created without flags. */
+export const DEFAULT_SETTINGS: VmSettings = {
+  arch: 'x86_64',
+  cpus: 1,
+  memMiB: 512,
+  driveDevice: 'virtio-blk-pci',
+  accel: null,
+  vg: null,
+  disks: [],
+  sshKeys: [],
+  net: { user: false, public: false, private: false, groups: [] },
+  forward4: [],
+  open6: [],
+  boot: { kernel: null, initrd: null, append: null },
+};
+
+/** Host names derived from a VM name. */
+export const userOf = (name: string) => `kib-${name}`;
+export const publicTapOf = (name: string) => `kpu-${name}`;
+export const privateTapOf = (name: string) => `kpr-${name}`;
+/** The tap for the i-th group network of a VM (at most 10 per VM keeps it within 15 bytes). */
+export const groupTapOf = (name: string, index: number) => `kg${index}-${name}`;
+export const groupBridgeOf = (id: number) => `kgr${id}`;
+export const PUBLIC_BRIDGE = 'kpu';
+export const PRIVATE_BRIDGE = 'kpr';
+export const MAX_GROUPS = 10;
+
+/** The VM's logical volume names: the main disk, then NAME-DISK for each extra disk. */
+export function volumesOf(name: string, vm: Pick<Vm, 'disks'>): string[] {
+  return [name, ...vm.disks.map((d) => `${name}-${d}`)];
+}

@@ -1,0 +1,34 @@
+// The one place host paths are built: every path kib touches goes through the root prefix.
+import path from 'node:path';
+
+/** Host paths, as they appear inside rendered files (relative to the target host's /). */
+export const HOST = {
+  config: '/etc/kvm-in-a-box.cfg',
+  stateDir: '/var/lib/kib',
+  state: '/var/lib/kib/state.json',
+  legacyState: '/var/lib/kib/state',
+  lock: '/var/lib/kib/lock',
+  passwd: '/etc/passwd',
+  shadow: '/etc/shadow',
+  group: '/etc/group',
+  gshadow: '/etc/gshadow',
+  sshdConfig: '/etc/ssh/sshd_config',
+  authorizedKeysDir: '/etc/ssh/authorized_keys',
+  udevRules: '/etc/udev/rules.d/60-kib.rules',
+  dnsmasqConf: '/etc/dnsmasq.d/kib',
+  dnsmasqHosts: '/etc/dnsmasq.kib.hosts',
+  rulesV4: '/etc/iptables/rules.v4',
+  rulesV6: '/etc/iptables/rules.v6',
+  interfacesDir: '/etc/network/interfaces.d',
+  userUnitDir: '/etc/systemd/user',
+  lingerDir: '/var/lib/systemd/linger',
+  sysctl: '/etc/sysctl.d/50-kib.conf',
+  homeBase: '/var/lib/kib/home',
+  sbin: '/usr/sbin',
+} as const;
+
+/** Maps a host path to where it lives under the root kib works on. */
+export function rooted(root: string, hostPath: string): string {
+  if (!hostPath.startsWith('/')) throw new Error(`host path must be absolute: ${hostPath}`);
+  return root === '/' ? hostPath : path.join(root, hostPath);
+}

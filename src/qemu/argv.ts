@@ -1,0 +1,51 @@
+// The qemu command line of a VM, built purely from its settings.
+import type { HostConfig } from '../model/config.ts';
+import { privateTapOf, publicTapOf, groupTapOf, volumesOf, type Vm } from '../model/vm.ts';
+import { macFromSeed } from '../model/net.ts';
+import { privateMacOf } from '../model/addresses.ts';
+
+export const QEMU = '/usr/bin/qemu-system-x86_64';
+
+/** Where the VM's sockets live: systemd's %t (the user's runtime directory) plus kib-NAME. */
+export const runtimeDirOf = (name: string, runtimeRoot = '%t') => `${runtimeRoot}/kib-${name}`;
+
+/** qemu's argv for a VM; `runtimeRoot` is %t in units and a real path when run directly. */
+export function qemuArgv(name: string, vm: Vm, config: HostConfig, runtimeRoot = '%t'): string[] {
+  const accel = vm.accel ?? config.accel;
+  const run = runtimeDirOf(name, runtimeRoot);
+  const argv = [
+    QEMU,
+    '-name', `${name},debug-threads=on`,
+    '-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny',
+    '-nodefaults',
+    '-no-user-config',
+    '-machine', `pc,accel=${accel}`,
+    '-cpu', accel === 'kvm' ? 'host' : 'max',
+    '-smp', String(vm.cpus),
+    '-m', `${vm.memMiB}M`,
+    '-display', 'none',
+    '-chardev', `socket,id=serial0,path=${run}/ttyS0.sock,server=on,wait=off`,
+    '-serial', 'chardev:serial0',
+    '-chardev', `socket,id=monitor,path=${run}/monitor.sock,server=on,wait=off`,
+    '-mon', 'chardev=monitor,mode=readline',
+    '-qmp', 'stdio',
+  ];
+  if (vm.driveDevice === 'scsi-hd') argv.push('-device', 'virtio-scsi-pci,id=scsi0');
+  if (vm.vg) {
+    volumesOf(name, vm).forEach((lv, i) => {
+      argv.push('-drive', `file=/dev/${vm.vg}/${lv},format=raw,if=none,id=disk${i},cache=none`);
+      argv.push('-device', `${vm.driveDevice},drive=disk${i}`);
+    });
+  }
+  const nic = (id: string, netdev: string, mac: string) => {
+    argv.push('-netdev', `${netdev},id=${id}`, '-device', `virtio-net-pci,netdev=${id},mac=${mac}`);
+  };
+  if (vm.net.public) nic('public', `tap,ifname=${publicTapOf(name)},script=no,downscript=no`, vm.mac);
+  if (vm.net.private) nic('private', `tap,ifname=${privateTapOf(name)},script=no,downscript=no`, privateMacOf(vm));
+  vm.net.groups.forEach((id, i) => nic(`group${id}`, `tap,ifname=${groupTapOf(name, i)},script=no,downscript=no`, macFromSeed(`${vm.mac}/group${id}`)));
+  if (vm.net.user) nic('user', 'user', macFromSeed(`${vm.mac}/user`));
+  if (vm.boot.kernel) argv.push('-kernel', vm.boot.kernel);
+  if (vm.boot.initrd) argv.push('-initrd', vm.boot.initrd);
+  if (vm.boot.append) argv.push('-append', vm.boot.append);
+  return argv;
+}

@@ -1,0 +1,94 @@
+// The heart of every command that changes something: under the lock, read config and
+// state, let the command change the state, plan every affected resource, validate the
+// candidates, save the state, replace the files, and report. Dry runs stop after the plan.
+import type { Context } from './context.ts';
+import { combineErrors, KibError } from './errors.ts';
+import { applyChanges } from './engine/apply.ts';
+import { acquireLock } from './engine/lock.ts';
+import { pendingChanges, planChanges } from './engine/plan.ts';
+import { renderDiffs, reportChanges, summarize, type ChangeSummary } from './engine/report.ts';
+import type { Change, Resource } from './engine/resource.ts';
+import { loadConfig, type HostConfig } from './model/config.ts';
+import { renderState, type State } from './model/state.ts';
+import { hostNames, loadState, saveState } from './model/store.ts';
+import { allResources } from './resources/index.ts';
+
+export interface ReconcileOptions {
+  /** Changes the state in place before planning (create, change, remove). */
+  mutate?: (state: State, config: HostConfig) => Promise<void> | void;
+  /** Only resources of these scopes ('host' for host-wide ones); all when absent. */
+  scopes?: Set<string>;
+}
+
+export interface ReconcileResult {
+  changes: ChangeSummary[];
+  state: State;
+  config: HostConfig;
+}
+
+export async function reconcile(ctx: Context, options: ReconcileOptions = {}): Promise<ReconcileResult> {
+  const lock = ctx.dryRun ? undefined : await acquireLock(ctx.root);
+  try {
+    return await reconcileLocked(ctx, options);
+  } finally {
+    await lock?.close();
+  }
+}
+
+async function reconcileLocked(ctx: Context, options: ReconcileOptions): Promise<ReconcileResult> {
+  const config = await loadConfig(ctx.root);
+  const loaded = await loadState(ctx.root, config);
+  const state = structuredClone(loaded.state);
+  await options.mutate?.(state, config);
+  const names = await hostNames(ctx.root);
+  const resources = allResources({ config, state, facts: { shadowGid: names.shadowGid } }).filter(
+    (r) => !options.scopes || options.scopes.has(r.scope),
+  );
+  const changes = await planAll(ctx.root, resources);
+  const stateChanged = renderState(state) !== loaded.text;
+
+  if (ctx.dryRun) {
+    const pending = pendingChanges(changes);
+    if (!ctx.json && ctx.verbosity !== 'quiet') {
+      const diffs = await renderDiffs(pending);
+      if (diffs) process.stdout.write(diffs);
+    }
+    reportChanges(ctx, changes, true);
+    return { changes: summarize(changes, ctx.verbosity === 'verbose'), state, config };
+  }
+
+  await applyChanges(ctx.root, changes, {
+    beforeCommit: async () => {
+      if (stateChanged) await saveState(ctx.root, state);
+    },
+  });
+  // Removals are complete once their resources are gone: forget those VMs for good.
+  if (Object.keys(state.removing).length > 0 && !options.scopes) {
+    state.removing = {};
+    await saveState(ctx.root, state);
+  } else if (options.scopes && Object.keys(state.removing).some((n) => options.scopes!.has(n))) {
+    for (const n of Object.keys(state.removing)) if (options.scopes.has(n)) delete state.removing[n];
+    await saveState(ctx.root, state);
+  }
+  reportChanges(ctx, changes, false);
+  return { changes: summarize(changes, ctx.verbosity === 'verbose'), state, config };
+}
+
+/** Plans every resource, reporting all problems at once. */
+async function planAll(root: string, resources: Resource[]): Promise<Change[]> {
+  try {
+    return await planChanges(root, resources);
+  } catch (first) {
+    // Re-plan one by one to collect every problem, not just the first.
+    const problems: KibError[] = [];
+    for (const r of resources) {
+      try {
+        await planChanges(root, [r]);
+      } catch (error) {
+        if (!(error instanceof KibError)) throw error;
+        if (!problems.some((p) => p.message === error.message)) problems.push(error);
+      }
+    }
+    throw problems.length > 0 ? combineErrors(problems) : first;
+  }
+}

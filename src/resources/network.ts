@@ -1,0 +1,159 @@
+// The VM networks: bridges and taps (ifupdown), DHCP/DNS/RA (dnsmasq), the firewall
+// (iptables v4/v6) and forwarding (sysctl).
+import { mergeIptables, type KibRules } from '../formats/iptables-save.ts';
+import { splitLines } from '../formats/lines.ts';
+import { formatIpv4, formatIpv6, netmaskOf, prefixGroups, slaacAddress, type Ipv6Net } from '../model/net.ts';
+import { HOST } from '../paths.ts';
+import { render } from '../templates.ts';
+import {
+  groupBridgeOf,
+  groupTapOf,
+  PRIVATE_BRIDGE,
+  privateTapOf,
+  PUBLIC_BRIDGE,
+  publicTapOf,
+  userOf,
+} from '../model/vm.ts';
+import { ROOT_OWNER, type Resource } from '../engine/resource.ts';
+import { liveVms, type Desired } from './desired.ts';
+
+const BUILTINS: Record<string, string[]> = {
+  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+};
+
+/** The public network in CIDR form, e.g. 10.0.0.0/16. */
+function publicNet(d: Desired): string {
+  return `${formatIpv4(d.config.public4.network)}/${d.config.public4.prefix}`;
+}
+
+/** Sorted ids of the group networks in use. */
+function groupsInUse(d: Desired): number[] {
+  const ids = new Set(liveVms(d.state).flatMap(({ vm }) => vm.net.groups));
+  return [...ids].sort((a, b) => a - b);
+}
+
+/** The host's address on a group bridge: the group id in the 4th group of the /48, the host part of group-address6. */
+export function groupAddress6(net: Ipv6Net, id: number): string {
+  const groups = prefixGroups(net.host, 48);
+  groups[3] = id;
+  return `${formatIpv6([...groups.slice(0, 4), ...net.host.slice(4)])}/64`;
+}
+
+/** Turns a rendered rules template (iptables-save lines, chains without policies) into kib's tables. */
+export function parseKibRules(rendered: string): KibRules {
+  const tables: KibRules = {};
+  let current: KibRules[string] | undefined;
+  for (const { text } of splitLines(rendered)) {
+    const t = text.trim();
+    if (t === '') continue;
+    if (t.startsWith('*')) {
+      const name = t.slice(1);
+      current = tables[name] = { builtins: BUILTINS[name] ?? [], chains: [], jumps: [], rules: [] };
+    } else if (t.startsWith(':')) current!.chains.push(t.slice(1));
+    else if (t.split(/\s+/)[1]?.startsWith('KIB_')) current!.rules.push(t);
+    else current!.jumps.push(t);
+  }
+  return tables;
+}
+
+export function networkResources(d: Desired): Resource[] {
+  const { config } = d;
+  const vms = liveVms(d.state);
+  const file = (path: string, desired: (current: string | null) => string | null, extra: Partial<Resource> = {}): Resource =>
+    ({ kind: 'file', path, scope: 'host', desired, mode: 0o644, owner: ROOT_OWNER, ...extra }) as Resource;
+
+  const forwards = vms.flatMap(({ vm }) => (vm.net.public ? vm.forward4.map((f) => ({ ...f, ipv4: vm.ipv4 })) : []));
+  const rulesV4 = render('rules.v4', {
+    publicNet: publicNet(d),
+    upstream: config.upstream,
+    bridge: PUBLIC_BRIDGE,
+    forwards,
+  });
+  const opens = config.public6
+    ? vms.flatMap(({ vm }) => (vm.net.public ? vm.open6.map((o) => ({ ...o, address: slaacAddress(config.public6!, vm.mac) })) : []))
+    : [];
+  const bridges6 = [
+    ...(config.public6 ? [PUBLIC_BRIDGE] : []),
+    ...(config.private6 ? [PRIVATE_BRIDGE] : []),
+    ...(config.group6 ? groupsInUse(d).map(groupBridgeOf) : []),
+  ];
+  const rulesV6 = render('rules.v6', {
+    bridges: bridges6,
+    public: Boolean(config.public6),
+    upstream: config.upstream,
+    bridge: PUBLIC_BRIDGE,
+    opens,
+  });
+
+  const tap = (name: string, tapName: string) => ({ vm: name, tap: tapName, user: userOf(name) });
+  const kpu = render('interfaces-bridge', {
+    description: 'kib public bridge: VMs with --public, routed and masqueraded to the upstream interface.',
+    bridge: PUBLIC_BRIDGE,
+    address4: config.public4Text,
+    address6: config.text.public6,
+    isolated: true,
+    taps: vms.filter(({ vm }) => vm.net.public).map(({ name }) => tap(name, publicTapOf(name))),
+  });
+  const kpr = render('interfaces-bridge', {
+    description: 'kib private bridge: VMs with --private reach the host only.',
+    bridge: PRIVATE_BRIDGE,
+    address6: config.text.private6,
+    isolated: true,
+    taps: vms.filter(({ vm }) => vm.net.private).map(({ name }) => tap(name, privateTapOf(name))),
+  });
+  const groupIds = groupsInUse(d);
+  const kgr = groupIds.length === 0
+    ? null
+    : groupIds
+        .map((id) =>
+          render('interfaces-bridge', {
+            description: `kib group network ${id}: its VMs reach each other and the host.`,
+            bridge: groupBridgeOf(id),
+            address6: config.group6 ? groupAddress6(config.group6, id) : undefined,
+            isolated: false,
+            taps: vms.flatMap(({ name, vm }) => {
+              const i = vm.net.groups.indexOf(id);
+              return i === -1 ? [] : [tap(name, groupTapOf(name, i))];
+            }),
+          }),
+        )
+        .join('\n');
+
+  const dnsmasq = render('dnsmasq.conf', {
+    domain: config.domain,
+    publicNet: publicNet(d),
+    hostsFile: HOST.dnsmasqHosts,
+    publicBridge: PUBLIC_BRIDGE,
+    publicNetwork: formatIpv4(config.public4.network),
+    publicNetmask: netmaskOf(config.public4.prefix),
+    publicHost: formatIpv4(config.public4.host),
+    public6: Boolean(config.public6),
+    private6: Boolean(config.private6),
+    privateBridge: PRIVATE_BRIDGE,
+    groups: config.group6 ? groupIds.map((id) => ({ bridge: groupBridgeOf(id) })) : [],
+  });
+  const hosts = render('dnsmasq.hosts', {
+    hosts: vms.filter(({ vm }) => vm.net.public).map(({ name, vm }) => ({ name, mac: vm.mac, ipv4: vm.ipv4 })),
+  });
+
+  const iptables = (tool: string) => ({ tool, args: (candidate: string) => ['--test', candidate] });
+  return [
+    file(HOST.rulesV4, (current) => mergeIptables(current ?? '', parseKibRules(rulesV4)), {
+      mode: 0o640,
+      validator: iptables('iptables-restore'),
+    }),
+    file(HOST.rulesV6, (current) => mergeIptables(current ?? '', parseKibRules(rulesV6)), {
+      mode: 0o640,
+      validator: iptables('ip6tables-restore'),
+    }),
+    file(`${HOST.interfacesDir}/${PUBLIC_BRIDGE}`, () => kpu),
+    file(`${HOST.interfacesDir}/${PRIVATE_BRIDGE}`, () => kpr),
+    file(`${HOST.interfacesDir}/kgr`, () => kgr),
+    file(HOST.dnsmasqConf, () => dnsmasq, {
+      validator: { tool: 'dnsmasq', args: (candidate) => ['--test', `--conf-file=${candidate}`] },
+    }),
+    file(HOST.dnsmasqHosts, () => hosts),
+    file(HOST.sysctl, () => render('sysctl.conf', { ipv6: Boolean(config.public6 || config.private6 || config.group6), upstream: config.upstream })),
+  ];
+}

@@ -1,0 +1,108 @@
+// The VM users: entries in passwd, shadow, group and gshadow, membership in the groups
+// kib and kvm, and home directories. Foreign entries are copied through untouched; a
+// foreign entry that takes one of kib's ids is a conflict.
+import { KibError } from '../errors.ts';
+import { findEntry, mergeOwnedEntries, parseColonDb, unparseColonDb, type ColonDb } from '../formats/colon-db.ts';
+import { appendLines, joinLines } from '../formats/lines.ts';
+import { HOST } from '../paths.ts';
+import { userOf } from '../model/vm.ts';
+import { ROOT_OWNER, type Resource } from '../engine/resource.ts';
+import { liveVms, ownedUsers, type Desired } from './desired.ts';
+
+/** Groups every VM user belongs to besides its own. */
+export const SHARED_GROUPS = ['kib', 'kvm'] as const;
+export const CONSOLE_SHELL = `${HOST.sbin}/kib-console`;
+
+export const homeOf = (name: string) => `${HOST.homeBase}/${name}`;
+
+export function userResources(d: Desired): Resource[] {
+  const owned = ownedUsers(d.state);
+  const vms = liveVms(d.state);
+  const isOwned = (n: string) => owned.has(n);
+  const ours = vms.map(({ name }) => userOf(name));
+  const shadowOwner = { uid: 0, gid: d.facts.shadowGid ?? 0 };
+  const shadowMode = d.facts.shadowGid === undefined ? 0o600 : 0o640;
+
+  const passwd = (current: string | null) => {
+    const db = parseColonDb(current ?? '');
+    for (const { name, vm } of vms) checkIdFree(db, name, vm.uid, 2, owned, HOST.passwd);
+    const entries = vms.map(({ name, vm }) => [userOf(name), 'x', String(vm.uid), String(vm.uid), `kib VM ${name}`, homeOf(name), CONSOLE_SHELL]);
+    return unparseColonDb(mergeOwnedEntries(db, isOwned, entries));
+  };
+  const shadow = (current: string | null) => {
+    const entries = vms.map(({ name }) => [userOf(name), '*', '', '', '', '', '', '', '']);
+    return unparseColonDb(mergeOwnedEntries(parseColonDb(current ?? ''), isOwned, entries));
+  };
+  const group = (current: string | null) => {
+    let db = parseColonDb(current ?? '');
+    for (const { name, vm } of vms) checkIdFree(db, name, vm.uid, 2, owned, HOST.group);
+    db = mergeOwnedEntries(db, isOwned, vms.map(({ name, vm }) => [userOf(name), 'x', String(vm.uid), '']));
+    for (const g of SHARED_GROUPS) db = withMembers(db, g, 3, owned, ours, () => [g, 'x', String(freeSystemGid(db)), '']);
+    return unparseColonDb(db);
+  };
+  const gshadow = (current: string | null) => {
+    if (current === null) return null; // a host without gshadow does not use it
+    let db = mergeOwnedEntries(parseColonDb(current), isOwned, vms.map(({ name }) => [userOf(name), '!', '', '']));
+    for (const g of SHARED_GROUPS) db = withMembers(db, g, 3, owned, ours, () => [g, '!', '', '']);
+    return unparseColonDb(db);
+  };
+
+  const homes: Resource[] = [...Object.entries(d.state.removing).map(([name, r]) => ({ name, uid: r.uid, present: false })),
+    ...vms.map(({ name, vm }) => ({ name, uid: vm.uid, present: true }))]
+    .map(({ name, uid, present }) => ({
+      kind: 'dir' as const,
+      path: homeOf(name),
+      scope: name,
+      present,
+      mode: 0o750,
+      owner: { uid, gid: uid },
+    }));
+
+  return [
+    { kind: 'file', path: HOST.group, scope: 'host', desired: group, mode: 0o644, owner: ROOT_OWNER },
+    { kind: 'file', path: HOST.gshadow, scope: 'host', desired: gshadow, mode: shadowMode, owner: shadowOwner },
+    { kind: 'file', path: HOST.passwd, scope: 'host', desired: passwd, mode: 0o644, owner: ROOT_OWNER },
+    { kind: 'file', path: HOST.shadow, scope: 'host', desired: shadow, mode: shadowMode, owner: shadowOwner },
+    ...homes,
+  ];
+}
+
+/** A foreign entry holding the id kib allocated to a VM is a conflict. */
+function checkIdFree(db: ColonDb, vm: string, id: number, field: number, owned: Set<string>, file: string): void {
+  const holder = db.entries.find((e) => e.fields && e.fields[field] === String(id) && !owned.has(e.fields[0]));
+  if (holder) {
+    throw new KibError('conflict', `${file}: id ${id} of VM ${vm} is taken by the foreign entry '${holder.fields![0]}'`);
+  }
+}
+
+/**
+ * Sets kib's members of a shared group, keeping foreign members in their order; kib's
+ * follow them, sorted. A missing group is created from `create`.
+ */
+function withMembers(db: ColonDb, group: string, field: number, owned: Set<string>, ours: string[], create: () => string[]): ColonDb {
+  const fields = findEntry(db, group);
+  if (!fields) {
+    if (ours.length === 0 && group !== 'kib') return db;
+    const entry = create();
+    entry[field] = ours.join(',');
+    const lines = appendLines(db.entries.map((e) => e.line), [{ text: entry.join(':'), eol: '\n' }]);
+    return parseColonDb(joinLines(lines));
+  }
+  const foreign = (fields[field] ?? '').split(',').filter((m) => m !== '' && !owned.has(m));
+  const members = [...foreign, ...ours].join(',');
+  if ((fields[field] ?? '') === members) return db;
+  const updated = fields.slice();
+  updated[field] = members;
+  return {
+    entries: db.entries.map((e) =>
+      e.fields?.[0] === group ? { line: { ...e.line, text: updated.join(':') }, fields: updated } : e,
+    ),
+  };
+}
+
+/** The highest gid below 1000 not in use, as addgroup --system picks one. */
+function freeSystemGid(db: ColonDb): number {
+  const used = new Set(db.entries.map((e) => e.fields?.[2]));
+  for (let gid = 999; gid >= 100; gid--) if (!used.has(String(gid))) return gid;
+  throw new KibError('exhausted', `${HOST.group}: no free system gid left for kib's groups`);
+}

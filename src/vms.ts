@@ -1,0 +1,123 @@
+// The VM lifecycle behind create, change, remove and info: each is a state change that
+// the reconcile turns into host resources.
+import type { Context } from './context.ts';
+import { KibError } from './errors.ts';
+import { allocate } from './model/allocate.ts';
+import { loadConfig } from './model/config.ts';
+import { net6Of } from './model/addresses.ts';
+import { applyFlags, checkSettings, type VmFlags } from './model/settings.ts';
+import { getVm } from './model/state.ts';
+import { hostNames, loadState, takenIds } from './model/store.ts';
+import { checkVmName } from './model/validate.ts';
+import { DEFAULT_SETTINGS, userOf, type Vm } from './model/vm.ts';
+import { reconcile, type ReconcileResult } from './reconcile.ts';
+import { allResources } from './resources/index.ts';
+import { supervisorArgv } from './resources/systemd.ts';
+import { homeOf } from './resources/users.ts';
+
+function checkName(name: string): void {
+  const problem = checkVmName(name);
+  if (problem) throw new KibError('usage', problem);
+}
+
+export async function createVm(ctx: Context, name: string, flags: VmFlags): Promise<ReconcileResult> {
+  checkName(name);
+  return reconcile(ctx, {
+    scopes: new Set(['host', name]),
+    mutate: async (state, config) => {
+      if (state.vms[name]) throw new KibError('exists', `VM ${name} already exists`);
+      if (state.removing[name]) throw new KibError('state', `VM ${name} is still being removed; run 'kib apply' first`);
+      const names = await hostNames(ctx.root);
+      const user = userOf(name);
+      if (names.users.has(user) || names.groups.has(user)) {
+        throw new KibError('conflict', `a user or group named ${user} already exists and kib did not create it`);
+      }
+      const settings = applyFlags({ ...structuredClone(DEFAULT_SETTINGS), vg: config.defaultVg ?? null }, flags);
+      checkSettings(name, settings, state);
+      state.vms[name] = { ...allocate(state, config, name, await takenIds(ctx.root)), ...settings };
+    },
+  });
+}
+
+export async function changeVm(ctx: Context, name: string, flags: VmFlags): Promise<ReconcileResult> {
+  checkName(name);
+  return reconcile(ctx, {
+    scopes: new Set(['host', name]),
+    mutate: (state) => {
+      const vm = getVm(state, name);
+      const settings = applyFlags(vm, flags);
+      checkSettings(name, settings, state);
+      state.vms[name] = { ...vm, ...settings };
+    },
+  });
+}
+
+export async function removeVm(ctx: Context, name: string): Promise<ReconcileResult> {
+  checkName(name);
+  return reconcile(ctx, {
+    scopes: new Set(['host', name]),
+    mutate: (state) => {
+      const vm = getVm(state, name);
+      delete state.vms[name];
+      state.removing[name] = { uid: vm.uid };
+    },
+  });
+}
+
+export interface VmInfo extends Vm {
+  name: string;
+  user: string;
+  home: string;
+  ipv6?: { public?: string; private?: string };
+  /** The supervisor command line the VM's unit runs (%t is the user's runtime directory). */
+  argv: string[];
+}
+
+export async function vmInfo(ctx: Context, name: string): Promise<VmInfo> {
+  checkName(name);
+  const config = await loadConfig(ctx.root);
+  const { state } = await loadState(ctx.root, config);
+  const vm = getVm(state, name);
+  return {
+    name,
+    user: userOf(name),
+    home: homeOf(name),
+    ...vm,
+    ipv6: net6Of(config, vm),
+    argv: supervisorArgv(name, { config, state, facts: {} }),
+  };
+}
+
+export function formatInfo(info: VmInfo): string[] {
+  const nets = (['user', 'public', 'private'] as const).filter((n) => info.net[n]);
+  const lines = [
+    `name:         ${info.name}`,
+    `user:         ${info.user} (uid ${info.uid})`,
+    `home:         ${info.home}`,
+    `cpus:         ${info.cpus}`,
+    `memory:       ${info.memMiB} MiB`,
+    `accelerator:  ${info.accel ?? 'host default'}`,
+    `drive device: ${info.driveDevice}`,
+    `volumes:      ${info.vg ? `${info.vg}/${[info.name, ...info.disks.map((d) => `${info.name}-${d}`)].join(', ')}` : 'none'}`,
+    `networks:     ${[...nets, ...info.net.groups.map((g) => `group ${g}`)].join(', ') || 'none'}`,
+    `MAC:          ${info.mac}`,
+    `IPv4:         ${info.ipv4}`,
+  ];
+  if (info.ipv6?.public) lines.push(`IPv6:         ${info.ipv6.public}`);
+  if (info.ipv6?.private) lines.push(`IPv6 private: ${info.ipv6.private}`);
+  lines.push(
+    `forwards:     ${info.forward4.map((f) => `${f.proto} host:${f.external} -> ${f.internal}`).join(', ') || 'none'}`,
+    `open IPv6:    ${info.open6.map((o) => `${o.proto}/${o.port}`).join(', ') || 'none'}`,
+    `display port: ${info.displayPort}`,
+    `ssh keys:     ${info.sshKeys.length}`,
+  );
+  return lines;
+}
+
+export async function resourcePaths(ctx: Context): Promise<string[]> {
+  const config = await loadConfig(ctx.root);
+  const { state } = await loadState(ctx.root, config);
+  return allResources({ config, state, facts: {} })
+    .filter((r) => r.kind === 'dir' || r.desired !== undefined)
+    .map((r) => r.path);
+}
