@@ -5,7 +5,7 @@ import { mkdir, rm, unlink } from 'node:fs/promises';
 import { KibError } from '../errors.ts';
 import { run, which } from '../exec.ts';
 import { rooted } from '../paths.ts';
-import { commitCandidate, discardCandidate, ensureDir, setAttributes, writeCandidate } from './atomic.ts';
+import { candidatePath, commitCandidate, discardCandidate, ensureDir, setAttributes, writeCandidate } from './atomic.ts';
 import type { Change, FileResource } from './resource.ts';
 import path from 'node:path';
 
@@ -19,6 +19,8 @@ export interface ApplyOptions {
 /** Applies pending changes; returns the changes that were made. */
 export async function applyChanges(root: string, changes: Change[], options: ApplyOptions = {}): Promise<Change[]> {
   const pending = changes.filter((c) => c.action !== 'unchanged');
+  // Candidates left by a run that was killed are stale: clear them first.
+  await Promise.all(changes.filter((c) => c.resource.kind === 'file').map((c) => discardCandidate(candidatePath(rooted(root, c.resource.path)))));
   const candidates = new Map<Change, string>();
   try {
     const problems: KibError[] = [];

@@ -90,6 +90,9 @@ export function parseConfig(content: string): HostConfig {
       throw new KibError('config', `${HOST.config}${lineOf(content, key)}: '${key}' must be a plain 'key = value' line`);
     }
   }
+  // A misspelt key is the likely cause of a missing one: name it first.
+  const unknown = Object.keys(raw).find((key) => !(key in ConfigSchema.shape));
+  if (unknown) throw new KibError('config', `${HOST.config}${lineOf(content, unknown)}: unknown key '${unknown}'`);
   const result = ConfigSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
