@@ -18,7 +18,7 @@ const steps = [
 ];
 for (const args of steps) {
   console.log(`\n$ kib --root ${root} ${args.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ')}`);
-  const r = spawnSync(process.execPath, ['dist/kib.js', '--root', root, ...args], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['dist/kib.cjs', '--root', root, ...args], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 console.log(`\nThe demo host is in ./${root}: see etc/passwd, etc/iptables/rules.v4, etc/systemd/user/ ...`);

@@ -1,5 +1,6 @@
 // The one module that starts processes. execa is loaded on first use, so commands that
 // start none do not pay for it.
+import { spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -44,7 +45,6 @@ export async function which(program: string): Promise<string | undefined> {
  * file or dies, SIGKILL included.
  */
 export async function flockExclusive(fd: number): Promise<void> {
-  const { spawn } = await import('node:child_process');
   const child = spawn('flock', ['--exclusive', '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));

@@ -9,7 +9,7 @@ import { pendingChanges, planChanges } from './engine/plan.ts';
 import { renderDiffs, reportChanges, summarize, type ChangeSummary } from './engine/report.ts';
 import type { Change, Resource } from './engine/resource.ts';
 import { loadConfig, type HostConfig } from './model/config.ts';
-import { renderState, type State } from './model/state.ts';
+import { renderState, validateChanged, type State } from './model/state.ts';
 import { hostNames, loadState, saveState } from './model/store.ts';
 import { allResources } from './resources/index.ts';
 
@@ -38,14 +38,23 @@ export async function reconcile(ctx: Context, options: ReconcileOptions = {}): P
 async function reconcileLocked(ctx: Context, options: ReconcileOptions): Promise<ReconcileResult> {
   const config = await loadConfig(ctx.root);
   const loaded = await loadState(ctx.root, config);
-  const state = structuredClone(loaded.state);
+  // Mutations replace the VM objects they change, so a shallow copy keeps the loaded
+  // state intact for comparison, at no cost for the VMs left alone.
+  const state: State = {
+    ...loaded.state,
+    vms: { ...loaded.state.vms },
+    removing: { ...loaded.state.removing },
+    cursors: { ...loaded.state.cursors },
+  };
   await options.mutate?.(state, config);
   const names = await hostNames(ctx.root);
   const resources = allResources({ config, state, facts: { shadowGid: names.shadowGid } }).filter(
     (r) => !options.scopes || options.scopes.has(r.scope),
   );
   const changes = await planAll(ctx.root, resources);
-  const stateChanged = renderState(state) !== loaded.text;
+  const stateText = renderState(state);
+  const stateChanged = stateText !== loaded.text;
+  if (stateChanged) validateChanged(loaded.state, state, options.scopes);
 
   if (ctx.dryRun) {
     const pending = pendingChanges(changes);
@@ -59,7 +68,7 @@ async function reconcileLocked(ctx: Context, options: ReconcileOptions): Promise
 
   await applyChanges(ctx.root, changes, {
     beforeCommit: async () => {
-      if (stateChanged) await saveState(ctx.root, state);
+      if (stateChanged) await saveState(ctx.root, stateText);
     },
   });
   // Removals are complete once their resources are gone: forget those VMs for good.

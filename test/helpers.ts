@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const KIB = path.join(REPO, 'dist', 'kib.js');
+export const KIB = path.join(REPO, 'dist', 'kib.cjs');
 export const FIXTURES = path.join(REPO, 'test', 'fixtures');
 
 export const CONFIG = `domain = kvm-box.example.net

@@ -56,4 +56,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(hideBin(process.argv));
+void main(hideBin(process.argv)).then((code) => {
+  process.exitCode = code;
+});

@@ -18,7 +18,7 @@ import {
 
 const refineWith = (check: (v: string) => string | undefined) => (v: string, ctx: z.RefinementCtx) => {
   const problem = check(v);
-  if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
 };
 
 const range = (lo: number, hi: number) =>
@@ -43,8 +43,8 @@ const ConfigSchema = z
     'default-volume-group': z.string().regex(VG_NAME, 'not a volume group name').optional(),
     'backdoor-ssh-key': z.string().superRefine(refineWith(checkSshKey)).optional(),
     accel: z.enum(['kvm', 'tcg']).default('kvm'),
-    'uid-range': range(1000, 59999).default('30000-39999'),
-    'display-ports': range(1024, 65535).default('5900-5999'),
+    'uid-range': range(1000, 59999).prefault('30000-39999'),
+    'display-ports': range(1024, 65535).prefault('5900-5999'),
     'lvm-args': z.string().default(''),
   })
   .strict();
@@ -100,7 +100,7 @@ export function parseConfig(content: string): HostConfig {
     const message =
       issue.code === 'unrecognized_keys'
         ? `unknown key '${issue.keys[0]}'`
-        : issue.code === 'invalid_type' && issue.received === 'undefined'
+        : issue.code === 'invalid_type' && raw[key] === undefined
           ? `'${key}' is required`
           : `'${key}': ${issue.message}`;
     const at = issue.code === 'unrecognized_keys' ? issue.keys[0] : key;

@@ -6,7 +6,7 @@ import { HOST, rooted } from '../paths.ts';
 import type { HostConfig } from './config.ts';
 import { allocateDisplayPort, allocateUid, type TakenIds } from './allocate.ts';
 import { migrateLegacyState, readLegacyState } from './legacy.ts';
-import { emptyState, parseState, readStateFile, renderState, type State } from './state.ts';
+import { emptyState, readStateFile, renderState, validateState, type State } from './state.ts';
 import { parseColonDb } from '../formats/colon-db.ts';
 import { KibError } from '../errors.ts';
 
@@ -20,8 +20,8 @@ export interface LoadedState {
 
 /** Reads the state; without a state file, migrates a legacy one or starts a fresh host. */
 export async function loadState(root: string, config?: HostConfig): Promise<LoadedState> {
-  const state = await readStateFile(root);
-  if (state) return { state, text: renderState(state), migrated: false };
+  const file = await readStateFile(root);
+  if (file) return { state: file.state, text: file.text, migrated: false };
   const legacy = await readLegacyState(root);
   if (!legacy) return { state: emptyState(), migrated: false };
   if (!config) throw new KibError('config', `${HOST.legacyState} needs migrating; write ${HOST.config} first`);
@@ -36,15 +36,17 @@ export async function loadState(root: string, config?: HostConfig): Promise<Load
   const ips = Object.values(migrated.vms).map((v) => v.ipv4).sort((a, b) => ipKey(a) - ipKey(b));
   migrated.cursors.ipv4 = ips.at(-1) ?? null;
   // Validate the result exactly as a later load will.
-  return { state: parseState(renderState(migrated), HOST.legacyState), migrated: true };
+  return { state: validateState(migrated, HOST.legacyState), migrated: true };
 }
 
 function ipKey(ip: string): number {
   return ip.split('.').reduce((n, p) => n * 256 + Number(p), 0);
 }
 
-export async function saveState(root: string, state: State): Promise<void> {
-  await writeFileAtomic(rooted(root, HOST.state), renderState(state), 0o600, { uid: 0, gid: 0 });
+/** Writes the state (rendered text, or a state to render). */
+export async function saveState(root: string, state: State | string): Promise<void> {
+  const text = typeof state === 'string' ? state : renderState(state);
+  await writeFileAtomic(rooted(root, HOST.state), text, 0o600, { uid: 0, gid: 0 });
 }
 
 async function readText(root: string, hostPath: string): Promise<string> {

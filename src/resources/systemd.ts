@@ -27,31 +27,32 @@ export function supervisorArgv(name: string, d: Desired, runtimeRoot = '%t'): st
 
 export function systemdResources(d: Desired): Resource[] {
   const vms = liveVms(d.state);
-  const file = (path: string, scope: string, content: string | null): Resource => ({
+  // Rendering waits for planning: a command on one VM renders only that VM's units.
+  const file = (path: string, scope: string, content: () => string | null): Resource => ({
     kind: 'file',
     path,
     scope,
-    desired: () => content,
+    desired: content,
     mode: 0o644,
     owner: ROOT_OWNER,
   });
   const out: Resource[] = [];
   for (const name of Object.keys(d.state.removing).sort()) {
-    out.push(file(`${HOST.userUnitDir}/${unitOf(name)}`, name, null));
-    out.push(file(`${HOST.userUnitDir}/${installUnitOf(name)}`, name, null));
-    out.push(file(`${HOST.lingerDir}/${userOf(name)}`, name, null));
+    out.push(file(`${HOST.userUnitDir}/${unitOf(name)}`, name, () => null));
+    out.push(file(`${HOST.userUnitDir}/${installUnitOf(name)}`, name, () => null));
+    out.push(file(`${HOST.lingerDir}/${userOf(name)}`, name, () => null));
   }
   for (const { name, vm } of vms) {
     // qemu's own overhead on top of guest memory: page tables, device state, TCG buffers.
     const memoryMax = `${vm.memMiB + 256 + Math.ceil(vm.memMiB / 8)}M`;
     const common = { name, stopTimeout: SHUTDOWN_TIMEOUT + 30, memoryMax, vmUnit: unitOf(name)};
-    const execStart = supervisorArgv(name, d).map(systemdQuote).join(' ');
-    out.push(file(`${HOST.userUnitDir}/${unitOf(name)}`, name, render('vm.service', { ...common, execStart })));
+    const execStart = () => supervisorArgv(name, d).map(systemdQuote).join(' ');
+    out.push(file(`${HOST.userUnitDir}/${unitOf(name)}`, name, () => render('vm.service', { ...common, execStart: execStart() })));
     const installExec = [`${HOST.sbin}/kib-install`, name, '%i'].join(' ');
-    out.push(file(`${HOST.userUnitDir}/${installUnitOf(name)}`, name, render('vm-install.service', { ...common, execStart: installExec })));
-    out.push(file(`${HOST.lingerDir}/${userOf(name)}`, name, ''));
+    out.push(file(`${HOST.userUnitDir}/${installUnitOf(name)}`, name, () => render('vm-install.service', { ...common, execStart: installExec })));
+    out.push(file(`${HOST.lingerDir}/${userOf(name)}`, name, () => ''));
   }
   const volumes = vms.flatMap(({ name, vm }) => (vm.vg ? volumesOf(name, vm).map((lv) => ({ vg: vm.vg, lv, user: userOf(name) })) : []));
-  out.push(file(HOST.udevRules, 'host', volumes.length === 0 ? null : render('udev.rules', { volumes })));
+  out.push(file(HOST.udevRules, 'host', () => (volumes.length === 0 ? null : render('udev.rules', { volumes }))));
   return out;
 }

@@ -25,7 +25,7 @@ export function userResources(d: Desired): Resource[] {
 
   const passwd = (current: string | null) => {
     const db = parseColonDb(current ?? '');
-    for (const { name, vm } of vms) checkIdFree(db, name, vm.uid, 2, owned, HOST.passwd);
+    checkIdsFree(db, vms, owned, HOST.passwd);
     const entries = vms.map(({ name, vm }) => [userOf(name), 'x', String(vm.uid), String(vm.uid), `kib VM ${name}`, homeOf(name), CONSOLE_SHELL]);
     return unparseColonDb(mergeOwnedEntries(db, isOwned, entries));
   };
@@ -35,7 +35,7 @@ export function userResources(d: Desired): Resource[] {
   };
   const group = (current: string | null) => {
     let db = parseColonDb(current ?? '');
-    for (const { name, vm } of vms) checkIdFree(db, name, vm.uid, 2, owned, HOST.group);
+    checkIdsFree(db, vms, owned, HOST.group);
     db = mergeOwnedEntries(db, isOwned, vms.map(({ name, vm }) => [userOf(name), 'x', String(vm.uid), '']));
     for (const g of SHARED_GROUPS) db = withMembers(db, g, 3, owned, ours, () => [g, 'x', String(freeSystemGid(db)), '']);
     return unparseColonDb(db);
@@ -67,11 +67,13 @@ export function userResources(d: Desired): Resource[] {
   ];
 }
 
-/** A foreign entry holding the id kib allocated to a VM is a conflict. */
-function checkIdFree(db: ColonDb, vm: string, id: number, field: number, owned: Set<string>, file: string): void {
-  const holder = db.entries.find((e) => e.fields && e.fields[field] === String(id) && !owned.has(e.fields[0]));
-  if (holder) {
-    throw new KibError('conflict', `${file}: id ${id} of VM ${vm} is taken by the foreign entry '${holder.fields![0]}'`);
+/** A foreign entry holding the id (uid, or gid) kib allocated to a VM is a conflict. */
+function checkIdsFree(db: ColonDb, vms: { name: string; vm: { uid: number } }[], owned: Set<string>, file: string): void {
+  const foreign = new Map<string, string>();
+  for (const e of db.entries) if (e.fields && !owned.has(e.fields[0])) foreign.set(e.fields[2], e.fields[0]);
+  for (const { name, vm } of vms) {
+    const holder = foreign.get(String(vm.uid));
+    if (holder) throw new KibError('conflict', `${file}: id ${vm.uid} of VM ${name} is taken by the foreign entry '${holder}'`);
   }
 }
 

@@ -8,8 +8,8 @@ export const listCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   describe: 'Print the names of all VMs',
   handler: async (args) => {
     const ctx = contextOf(args);
-    const state = await readStateFile(ctx.root);
-    const names = state ? vmNames(state) : [];
+    const file = await readStateFile(ctx.root);
+    const names = file ? vmNames(file.state) : [];
     if (ctx.json) ctx.out(JSON.stringify(names));
     else for (const name of names) ctx.out(name);
   },
