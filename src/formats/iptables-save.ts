@@ -2,6 +2,7 @@
 // by kib (KIB_* chains, their rules, and the jumps into them from built-in chains) and
 // foreign lines, which keep their exact bytes and order.
 import { eolStyle, joinLines, splitLines, type Line } from './lines.ts';
+import { splitWords } from './words.ts';
 
 export const KIB_CHAIN_PREFIX = 'KIB_';
 
@@ -25,7 +26,7 @@ export function parseIptables(content: string): IptLine[] {
     }
     if (t === 'COMMIT') return { kind: 'commit', line, table };
     if (t.startsWith(':')) return { kind: 'chain', line, table, chain: t.slice(1).split(/\s+/)[0] };
-    const words = t.replace(COUNTERS, '').split(/\s+/);
+    const words = splitWords(t.replace(COUNTERS, ''));
     if (words[0] === '-A' || words[0] === '-I' || words[0] === '--append' || words[0] === '--insert') {
       return { kind: 'rule', line, table, chain: words[1] ?? '', target: targetOf(words) };
     }

@@ -17,24 +17,29 @@ export interface Markers {
   end: string;
 }
 
-/** Splits a file into foreign lines and kib's marked block. */
+/** Splits a file into foreign lines and kib's marked block (every copy of it, should there be several). */
 export function parseMarkedBlock(content: string, markers: Markers, file: string): MarkedBlockFile {
   const lines = splitLines(content);
-  const begin = lines.findIndex((l) => l.text.trim() === markers.begin);
-  if (begin === -1) return { foreign: lines, block: [] };
-  const endOffset = lines.slice(begin).findIndex((l) => l.text.trim() === markers.end);
-  if (endOffset === -1) {
+  const foreign: Line[] = [];
+  const block: Line[] = [];
+  let blockAt: number | undefined;
+  let openedAt = -1;
+  lines.forEach((line, i) => {
+    const t = line.text.trim();
+    if (openedAt === -1 && t === markers.begin) {
+      openedAt = i;
+      blockAt ??= foreign.length;
+    }
+    (openedAt === -1 ? foreign : block).push(line);
+    if (openedAt !== -1 && t === markers.end) openedAt = -1;
+  });
+  if (openedAt !== -1) {
     throw new KibError(
       'conflict',
-      `${file}: line ${begin + 1} opens kib's block but no '${markers.end}' line closes it; repair the file by hand`,
+      `${file}: line ${openedAt + 1} opens kib's block but no '${markers.end}' line closes it; repair the file by hand`,
     );
   }
-  const end = begin + endOffset;
-  return {
-    foreign: [...lines.slice(0, begin), ...lines.slice(end + 1)],
-    blockAt: begin,
-    block: lines.slice(begin, end + 1),
-  };
+  return { foreign, blockAt, block };
 }
 
 export function unparseMarkedBlock(file: MarkedBlockFile): string {

@@ -5,6 +5,7 @@ import ini from 'ini';
 import { z } from 'zod';
 import { KibError } from '../errors.ts';
 import { HOST, rooted } from '../paths.ts';
+import { splitWords } from '../formats/words.ts';
 import { parseIpv4Cidr, parseIpv6Cidr, type Ipv4Net, type Ipv6Net } from './net.ts';
 import {
   checkIpv4Cidr,
@@ -84,9 +85,15 @@ export async function loadConfig(root: string): Promise<HostConfig> {
 
 /** Validates config text; the error names the first bad key and its line. */
 export function parseConfig(content: string): HostConfig {
+  const duplicate = duplicateKey(content);
+  if (duplicate) {
+    throw new KibError('config', `${HOST.config}:${duplicate.line}: '${duplicate.key}' is given twice (first on line ${duplicate.first})`);
+  }
   const raw = ini.parse(content) as Record<string, unknown>;
   for (const [key, value] of Object.entries(raw)) {
-    if (typeof value !== 'string') {
+    // ini reads true, false and null as such; kib's values are all text.
+    if (typeof value === 'boolean' || value === null) raw[key] = String(value);
+    else if (typeof value !== 'string') {
       throw new KibError('config', `${HOST.config}${lineOf(content, key)}: '${key}' must be a plain 'key = value' line`);
     }
   }
@@ -120,13 +127,28 @@ export function parseConfig(content: string): HostConfig {
     accel: c.accel,
     uidRange: c['uid-range'],
     displayPorts: c['display-ports'],
-    lvmArgs: c['lvm-args'].split(/\s+/).filter(Boolean),
+    lvmArgs: splitWords(c['lvm-args']),
     text: {
       public6: c['public-address6'],
       private6: c['private-address6'],
       group6: c['group-address6'],
     },
   };
+}
+
+/** The first key that appears on two lines, with both line numbers. */
+function duplicateKey(content: string): { key: string; first: number; line: number } | undefined {
+  const seen = new Map<string, number>();
+  const lines = content.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const t = lines[i].trim();
+    if (t === '' || t.startsWith('#') || t.startsWith(';') || !t.includes('=')) continue;
+    const key = t.split('=')[0].trim();
+    const first = seen.get(key);
+    if (first !== undefined) return { key, first, line: i + 1 };
+    seen.set(key, i + 1);
+  }
+  return undefined;
 }
 
 function lineOf(content: string, key: string): string {
