@@ -68,46 +68,89 @@ export type KibRules = Record<string, KibTable>;
 
 const TERMINAL = new Set(['DROP', 'REJECT']);
 
+/** Built-in chains of each table, in the order iptables-save lists them. */
+export const BUILTIN_CHAINS: Record<string, string[]> = {
+  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
+  raw: ['PREROUTING', 'OUTPUT'],
+  security: ['INPUT', 'FORWARD', 'OUTPUT'],
+};
+
+/** iptables-save sorts user chains by byte value. */
+const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /**
- * Replaces kib's lines with the desired ones. Chains are declared after the table's other
- * chains; each jump goes right before the first foreign DROP/REJECT of its built-in chain
- * (so that a final reject does not shadow it), or at the chain's end; kib's own
- * rules go before the table's COMMIT. Tables the file lacks are appended whole.
+ * Replaces kib's lines with the desired ones, where iptables-save itself would list them,
+ * so that a file saved from the live rules (netfilter-persistent save) needs no rewrite:
+ * kib's chains among the table's user chains in byte order; each jump right before the
+ * first foreign DROP/REJECT of its built-in chain (so that a final reject does not shadow
+ * it) or else after that chain's last rule; kib's rules among the user chains' rules in
+ * chain order. Tables the file lacks are appended whole.
  */
 export function mergeIptables(content: string, desired: KibRules): string {
   const parsed = parseIptables(content);
   const eol = eolStyle(parsed.map((l) => l.line));
   const mk = (text: string): Line => ({ text, eol });
   const foreign = parsed.filter((l) => !isKibLine(l));
-  const out: Line[] = [];
+  /** Lines to insert before foreign[i] (i = foreign.length: at the end). */
+  const inserts = new Map<number, string[]>();
+  const insert = (at: number, lines: string[]) => inserts.set(at, [...(inserts.get(at) ?? []), ...lines]);
   const seen = new Set<string>();
 
-  for (let i = 0; i < foreign.length; i++) {
-    const l = foreign[i];
-    const want = 'table' in l ? desired[l.table] : undefined;
-    if (l.kind === 'table') seen.add(l.table);
-    if (want && isLastChainSlot(foreign, i)) {
-      out.push(withEol(l.line, eol));
-      out.push(...want.chains.map((c) => mk(`:${c} - [0:0]`)));
-      continue;
+  foreign.forEach((l, i) => {
+    if (l.kind !== 'table' || !desired[l.table] || seen.has(l.table)) return;
+    seen.add(l.table);
+    const want = desired[l.table];
+    const builtins = BUILTIN_CHAINS[l.table] ?? want.builtins;
+    const isBuiltin = (chain: string) => builtins.includes(chain);
+    let commit = foreign.findIndex((n, j) => j > i && n.kind === 'commit');
+    if (commit === -1) commit = foreign.length;
+    const body = foreign.map((n, j) => ({ n, j })).filter(({ j }) => j > i && j < commit);
+    const chainLines = body.filter(({ n }) => n.kind === 'chain');
+    const rules = body.filter(({ n }) => n.kind === 'rule') as { n: Extract<IptLine, { kind: 'rule' }>; j: number }[];
+    const afterChains = chainLines.length > 0 ? chainLines[chainLines.length - 1].j + 1 : i + 1;
+
+    for (const chain of [...want.chains].sort(byteOrder)) {
+      const next = chainLines.find(({ n }) => n.kind === 'chain' && !isBuiltin(n.chain) && byteOrder(n.chain, chain) > 0);
+      insert(next?.j ?? afterChains, [`:${chain} - [0:0]`]);
     }
-    if (want && l.kind === 'rule') {
-      for (const jump of jumpsBefore(foreign, i, want.jumps)) out.push(mk(jump));
+    for (const jump of want.jumps) {
+      const chain = chainOfJump(jump);
+      const own = rules.filter(({ n }) => n.chain === chain);
+      const terminal = own.find(({ n }) => TERMINAL.has(n.target ?? ''));
+      const rank = builtins.indexOf(chain);
+      const later = rules.find(({ n }) => !isBuiltin(n.chain) || builtins.indexOf(n.chain) > rank);
+      insert(terminal?.j ?? (own.length > 0 ? own[own.length - 1].j + 1 : (later?.j ?? commit)), [jump]);
     }
-    if (want && l.kind === 'commit') {
-      for (const jump of jumpsAtCommit(foreign, i, want.jumps)) out.push(mk(jump));
-      out.push(...want.rules.map(mk));
+    const byChain = new Map<string, string[]>();
+    for (const rule of want.rules) {
+      const chain = rule.split(/\s+/)[1];
+      byChain.set(chain, [...(byChain.get(chain) ?? []), rule]);
     }
-    out.push(i === foreign.length - 1 ? l.line : withEol(l.line, eol));
-  }
+    for (const chain of [...byChain.keys()].sort(byteOrder)) {
+      const next = rules.find(({ n }) => !isBuiltin(n.chain) && byteOrder(n.chain, chain) > 0);
+      insert(next?.j ?? commit, byChain.get(chain)!);
+    }
+  });
+
+  const out: Line[] = [];
+  foreign.forEach((l, i) => {
+    for (const text of inserts.get(i) ?? []) out.push(mk(text));
+    out.push(i === foreign.length - 1 && !inserts.has(foreign.length) ? l.line : withEol(l.line, eol));
+  });
+  for (const text of inserts.get(foreign.length) ?? []) out.push(mk(text));
 
   for (const [table, want] of Object.entries(desired)) {
     if (seen.has(table)) continue;
     if (out.length > 0) out[out.length - 1] = withEol(out[out.length - 1], eol);
     out.push(mk(`*${table}`));
     out.push(...want.builtins.map((c) => mk(`:${c} ACCEPT [0:0]`)));
-    out.push(...want.chains.map((c) => mk(`:${c} - [0:0]`)));
-    out.push(...want.jumps.map(mk), ...want.rules.map(mk), mk('COMMIT'));
+    out.push(...[...want.chains].sort(byteOrder).map((c) => mk(`:${c} - [0:0]`)));
+    out.push(...want.jumps.map(mk));
+    const chains = [...new Set(want.rules.map((r) => r.split(/\s+/)[1]))].sort(byteOrder);
+    for (const chain of chains) out.push(...want.rules.filter((r) => r.split(/\s+/)[1] === chain).map(mk));
+    out.push(mk('COMMIT'));
   }
   return joinLines(out);
 }
@@ -116,33 +159,6 @@ function withEol(line: Line, eol: string): Line {
   return line.eol === '' ? { ...line, eol } : line;
 }
 
-/** True for the line after which kib's chain declarations go: the table's last chain line, or its header if it has none. */
-function isLastChainSlot(lines: IptLine[], i: number): boolean {
-  const l = lines[i];
-  if (l.kind !== 'chain' && l.kind !== 'table') return false;
-  const next = lines.slice(i + 1).find((n) => n.kind !== 'other');
-  return !(next && next.kind === 'chain' && next.table === l.table);
-}
-
 function chainOfJump(jump: string): string {
   return jump.split(/\s+/)[1];
-}
-
-/** Jumps that go right before rule i: it is the first DROP/REJECT of the jump's chain. */
-function jumpsBefore(lines: IptLine[], i: number, jumps: string[]): string[] {
-  const l = lines[i];
-  if (l.kind !== 'rule' || !TERMINAL.has(l.target ?? '')) return [];
-  return jumps.filter((jump) => chainOfJump(jump) === l.chain && firstTerminal(lines, l.table, l.chain) === i);
-}
-
-/** Jumps whose chain has no DROP/REJECT go before COMMIT, which appends them after the chain's last rule. */
-function jumpsAtCommit(lines: IptLine[], commit: number, jumps: string[]): string[] {
-  const table = (lines[commit] as { table: string }).table;
-  return jumps.filter((jump) => firstTerminal(lines, table, chainOfJump(jump)) === -1);
-}
-
-function firstTerminal(lines: IptLine[], table: string, chain: string): number {
-  return lines.findIndex(
-    (l) => l.kind === 'rule' && l.table === table && l.chain === chain && TERMINAL.has(l.target ?? ''),
-  );
 }

@@ -1,6 +1,6 @@
 // The VM networks: bridges and taps (ifupdown), DHCP/DNS/RA (dnsmasq), the firewall
 // (iptables v4/v6) and forwarding (sysctl).
-import { mergeIptables, type KibRules } from '../formats/iptables-save.ts';
+import { BUILTIN_CHAINS, mergeIptables, type KibRules } from '../formats/iptables-save.ts';
 import { splitLines } from '../formats/lines.ts';
 import { formatIpv4, formatIpv6, netmaskOf, prefixGroups, slaacAddress, type Ipv6Net } from '../model/net.ts';
 import { HOST } from '../paths.ts';
@@ -16,11 +16,6 @@ import {
 } from '../model/vm.ts';
 import { ROOT_OWNER, type Resource } from '../engine/resource.ts';
 import { liveVms, type Desired } from './desired.ts';
-
-const BUILTINS: Record<string, string[]> = {
-  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
-  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
-};
 
 /** The public network in CIDR form, e.g. 10.0.0.0/16. */
 function publicNet(d: Desired): string {
@@ -49,7 +44,7 @@ export function parseKibRules(rendered: string): KibRules {
     if (t === '') continue;
     if (t.startsWith('*')) {
       const name = t.slice(1);
-      current = tables[name] = { builtins: BUILTINS[name] ?? [], chains: [], jumps: [], rules: [] };
+      current = tables[name] = { builtins: BUILTIN_CHAINS[name] ?? [], chains: [], jumps: [], rules: [] };
     } else if (t.startsWith(':')) current!.chains.push(t.slice(1));
     else if (t.split(/\s+/)[1]?.startsWith('KIB_')) current!.rules.push(t);
     else current!.jumps.push(t);

@@ -97,20 +97,20 @@ test('parse: tables, chains, rules (counters stripped for chain and target) and 
 
 // --- mergeIptables -----------------------------------------------------------------------
 
-test('merge: kib chains are declared right after the table\'s other chains', () => {
+test('merge: kib chains are declared among the user chains in iptables-save (byte) order', () => {
   const out = mergeIptables(BUSY_V4, V4);
   const filter = tableLines(out, 'filter');
   assert.equal(filter.slice(1, 8), [
     ':INPUT DROP [212455:12920112]',
     ':FORWARD DROP [0:0]',
     ':OUTPUT ACCEPT [25633019:9183420557]',
+    ':KIB_FORWARD - [0:0]',
+    ':KIB_INPUT - [0:0]',
     ':LOCAL_ALLOW - [0:0]',
     ':f2b-sshd - [0:0]',
-    ':KIB_INPUT - [0:0]',
-    ':KIB_FORWARD - [0:0]',
   ]);
   const nat = tableLines(out, 'nat');
-  assert.equal(nat.slice(4, 7), [':POSTROUTING ACCEPT [91004:6178203]', ':KIB_PREROUTING - [0:0]', ':KIB_POSTROUTING - [0:0]']);
+  assert.equal(nat.slice(4, 7), [':POSTROUTING ACCEPT [91004:6178203]', ':KIB_POSTROUTING - [0:0]', ':KIB_PREROUTING - [0:0]']);
   // Nothing of kib's lands in a table it does not want (mangle).
   assert.not.ok(tableLines(out, 'mangle').some((l) => l.includes('KIB_')));
 });
@@ -127,24 +127,26 @@ test('merge: a jump goes right before the first foreign DROP/REJECT of its built
   assert.is(v6[v6.indexOf('-A INPUT -j KIB_INPUT') + 1], '[8812:703360] -A INPUT -j REJECT --reject-with icmp6-port-unreachable');
 });
 
-test('merge: a jump into a chain with no DROP/REJECT goes at the end, before kib rules and COMMIT', () => {
+test('merge: a jump into a chain with no DROP/REJECT goes right after that chain\'s last rule', () => {
   const nat = tableLines(mergeIptables(BUSY_V4, V4), 'nat');
-  assert.equal(nat.slice(-6), [
-    '[29871:1794327] -A POSTROUTING -s 192.168.50.0/24 -o eth0 -j MASQUERADE',
-    '-A PREROUTING -j KIB_PREROUTING',
-    '-A POSTROUTING -j KIB_POSTROUTING',
-    ...V4.nat.rules,
-    'COMMIT',
-  ]);
-  // rules.v6 has no FORWARD rules at all (policy DROP only): the jump goes before COMMIT.
+  const at = (line: string) => nat.indexOf(line);
+  assert.is(at('-A PREROUTING -j KIB_PREROUTING'), at('[3412:204720] -A PREROUTING -i eth0 -p tcp -m tcp --dport 2222 -j DNAT --to-destination 192.168.50.10:22') + 1);
+  assert.is(at('-A POSTROUTING -j KIB_POSTROUTING'), at('[29871:1794327] -A POSTROUTING -s 192.168.50.0/24 -o eth0 -j MASQUERADE') + 1);
+  // rules.v6 has no FORWARD rules at all (policy DROP only): the jump goes where FORWARD's
+  // rules would stand, before the first rule of a later chain.
   const v6 = tableLines(mergeIptables(BUSY_V6, V6), 'filter');
-  assert.equal(v6.slice(-4), ['-A FORWARD -j KIB_FORWARD', ...V6.filter.rules, 'COMMIT']);
+  const jump = v6.indexOf('-A FORWARD -j KIB_FORWARD');
+  assert.ok(jump > v6.indexOf('-A INPUT -j KIB_INPUT'));
+  assert.ok(v6.slice(jump + 1).every((l) => !/-A (INPUT|FORWARD) /.test(l)), 'no INPUT or FORWARD rule after it');
 });
 
-test('merge: kib rules go right before the table\'s COMMIT, in the given order', () => {
+test('merge: kib rules go among the user chains\' rules in chain order', () => {
   const filter = tableLines(mergeIptables(BUSY_V4, V4), 'filter');
-  assert.equal(filter.slice(-5), [...V4.filter.rules, 'COMMIT']);
-  assert.is(filter[filter.length - 6], '[118302:6985104] -A f2b-sshd -j RETURN');
+  const first = filter.indexOf(V4.filter.rules[1]);
+  // KIB_FORWARD < KIB_INPUT < LOCAL_ALLOW < f2b-sshd, each chain's rules in their given order.
+  assert.equal(filter.slice(first, first + 4), [V4.filter.rules[1], V4.filter.rules[2], V4.filter.rules[3], V4.filter.rules[0]]);
+  assert.is(filter[first + 4], '[2512:150557] -A LOCAL_ALLOW -s 198.51.100.0/24 -p tcp -m tcp --dport 9100 -j ACCEPT');
+  assert.is(filter[filter.length - 1], 'COMMIT');
 });
 
 test('merge: a table the file lacks is appended whole, built-ins with ACCEPT policies', () => {
@@ -159,8 +161,8 @@ test('merge: a table the file lacks is appended whole, built-ins with ACCEPT pol
         ':INPUT ACCEPT [0:0]',
         ':OUTPUT ACCEPT [0:0]',
         ':POSTROUTING ACCEPT [0:0]',
-        ':KIB_PREROUTING - [0:0]',
         ':KIB_POSTROUTING - [0:0]',
+        ':KIB_PREROUTING - [0:0]',
         '-A PREROUTING -j KIB_PREROUTING',
         '-A POSTROUTING -j KIB_POSTROUTING',
         '-A KIB_POSTROUTING -o eth0 -j MASQUERADE',
@@ -173,8 +175,8 @@ test('merge: a table the file lacks is appended whole, built-ins with ACCEPT pol
   const fresh = mergeIptables('', V6);
   assert.is(
     fresh,
-    '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:KIB_INPUT - [0:0]\n:KIB_FORWARD - [0:0]\n' +
-      '-A INPUT -j KIB_INPUT\n-A FORWARD -j KIB_FORWARD\n-A KIB_INPUT -i kpu -p ipv6-icmp -j ACCEPT\n-A KIB_FORWARD -i eth0 -o kpu -j DROP\nCOMMIT\n',
+    '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:KIB_FORWARD - [0:0]\n:KIB_INPUT - [0:0]\n' +
+      '-A INPUT -j KIB_INPUT\n-A FORWARD -j KIB_FORWARD\n-A KIB_FORWARD -i eth0 -o kpu -j DROP\n-A KIB_INPUT -i kpu -p ipv6-icmp -j ACCEPT\nCOMMIT\n',
   );
   assert.is(mergeIptables(fresh, V6), fresh, 'an appended table merges to itself');
 });
@@ -198,8 +200,8 @@ test('merge: a table without chain lines gets kib chains right after its header'
   const out = mergeIptables('*filter\n# no chains\n-A INPUT -j DROP\nCOMMIT\n', V6);
   assert.equal(lines(out).slice(0, 6), [
     '*filter',
-    ':KIB_INPUT - [0:0]',
     ':KIB_FORWARD - [0:0]',
+    ':KIB_INPUT - [0:0]',
     '# no chains',
     '-A INPUT -j KIB_INPUT',
     '-A INPUT -j DROP',
