@@ -56,6 +56,11 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that goes away early (kib plan | head) is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
+
 void main(hideBin(process.argv)).then((code) => {
   process.exitCode = code;
 });
