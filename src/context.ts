@@ -1,4 +1,5 @@
 // What every command gets: the root it works on and how it reports. Built once in the CLI.
+import { writeSync } from 'node:fs';
 
 export type Verbosity = 'quiet' | 'normal' | 'verbose';
 
@@ -20,7 +21,31 @@ export function createContext(options: { root?: string; dryRun?: boolean; quiet?
     dryRun: options.dryRun ?? false,
     verbosity: options.quiet ? 'quiet' : options.verbose ? 'verbose' : 'normal',
     json: options.json ?? false,
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
+    out: (line) => writeLine(1, line),
+    err: (line) => writeLine(2, line),
   };
+}
+
+/**
+ * Writes a line straight to a file descriptor: no stream set-up for a few lines of output,
+ * and no reordering against other writes. A reader that went away (EPIPE) is not an
+ * error; a full pipe (EAGAIN) is waited out.
+ */
+function writeLine(fd: number, line: string): void {
+  writeText(fd, `${line}\n`);
+}
+
+/** Writes text straight to a file descriptor (see writeLine). */
+export function writeText(fd: number, text: string): void {
+  let buffer = Buffer.from(text);
+  while (buffer.length > 0) {
+    try {
+      buffer = buffer.subarray(writeSync(fd, buffer));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') return;
+      if (code !== 'EAGAIN') throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
 }

@@ -1,7 +1,7 @@
 // The heart of every command that changes something: under the lock, read config and
 // state, let the command change the state, plan every affected resource, validate the
 // candidates, save the state, replace the files, and report. Dry runs stop after the plan.
-import type { Context } from './context.ts';
+import { writeText, type Context } from './context.ts';
 import { combineErrors, KibError } from './errors.ts';
 import { applyChanges } from './engine/apply.ts';
 import { acquireLock } from './engine/lock.ts';
@@ -9,9 +9,10 @@ import { pendingChanges, planChanges } from './engine/plan.ts';
 import { renderDiffs, reportChanges, summarize, type ChangeSummary } from './engine/report.ts';
 import type { Change, Resource } from './engine/resource.ts';
 import { loadConfig, type HostConfig } from './model/config.ts';
-import { renderState, validateChanged, type State } from './model/state.ts';
+import { renderState, type State } from './model/state.ts';
+import { validateChanged } from './model/schema.ts';
 import { hostNames, loadState, saveState } from './model/store.ts';
-import { allResources } from './resources/index.ts';
+import { allResources, hostInputsOf } from './resources/index.ts';
 
 export interface ReconcileOptions {
   /** Changes the state in place before planning (create, change, remove). */
@@ -47,9 +48,10 @@ async function reconcileLocked(ctx: Context, options: ReconcileOptions): Promise
     cursors: { ...loaded.state.cursors },
   };
   await options.mutate?.(state, config);
-  const names = await hostNames(ctx.root);
-  const resources = allResources({ config, state, facts: { shadowGid: names.shadowGid } }).filter(
-    (r) => !options.scopes || options.scopes.has(r.scope),
+  const scopes = narrowScopes(options.scopes, loaded.state, state);
+  const facts = !scopes || scopes.has('host') ? { shadowGid: (await hostNames(ctx.root)).shadowGid } : {};
+  const resources = allResources({ config, state, facts }).filter(
+    (r) => !scopes || scopes.has(r.scope),
   );
   const changes = await planAll(ctx.root, resources);
   const stateText = renderState(state);
@@ -60,7 +62,7 @@ async function reconcileLocked(ctx: Context, options: ReconcileOptions): Promise
     const pending = pendingChanges(changes);
     if (!ctx.json && ctx.verbosity !== 'quiet') {
       const diffs = await renderDiffs(pending);
-      if (diffs) process.stdout.write(diffs);
+      if (diffs) writeText(1, diffs);
     }
     reportChanges(ctx, changes, true);
     return { changes: summarize(changes, ctx.verbosity === 'verbose'), state, config };
@@ -81,6 +83,16 @@ async function reconcileLocked(ctx: Context, options: ReconcileOptions): Promise
   }
   reportChanges(ctx, changes, false);
   return { changes: summarize(changes, ctx.verbosity === 'verbose'), state, config };
+}
+
+/** Drops the host-wide scope when the command changed nothing host-wide resources read. */
+function narrowScopes(scopes: Set<string> | undefined, before: State, after: State): Set<string> | undefined {
+  if (!scopes?.has('host')) return scopes;
+  const vms = [...scopes].filter((s) => s !== 'host');
+  const hostWide = vms.some(
+    (name) => hostInputsOf(before.vms[name]) !== hostInputsOf(after.vms[name]) || (name in before.removing) !== (name in after.removing),
+  );
+  return hostWide ? scopes : new Set(vms);
 }
 
 /** Plans every resource, reporting all problems at once. */

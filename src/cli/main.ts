@@ -1,57 +1,39 @@
-// The kib command line: yargs wiring, and the one place that turns errors into messages
-// and exit statuses. Nothing else exits the process.
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+// The kib entry point, and the one place that turns errors into messages and exit
+// statuses. Nothing else exits the process.
+import { createContext, writeText } from '../context.ts';
 import { exitCodeOf, KibError } from '../errors.ts';
-import { applyCommand } from './commands/apply.ts';
-import { changeCommand } from './commands/change.ts';
-import { createCommand } from './commands/create.ts';
-import { infoCommand } from './commands/info.ts';
-import { listResourcesCommand } from './commands/list-resources.ts';
-import { listCommand } from './commands/list.ts';
-import { planCommand } from './commands/plan.ts';
-import { removeCommand } from './commands/remove.ts';
-import { setupCommand } from './commands/setup.ts';
-import type { GlobalArgs } from './options.ts';
+import { listVms } from './commands/list.ts';
 
-export function buildCli(argv: string[]) {
-  return yargs(argv)
-    .scriptName('kib')
-    .usage('Usage: kib [options] COMMAND\n\nkvm-in-a-box: declare VMs, and kib reconciles the host to them.')
-    .option('root', { type: 'string', default: '/', describe: "Use this directory instead of '/'", global: true })
-    .option('quiet', { alias: 'q', type: 'boolean', describe: 'Print nothing but errors', global: true })
-    .option('verbose', { alias: 'v', type: 'boolean', describe: 'Also list unchanged resources', global: true })
-    .option('json', { type: 'boolean', describe: 'Machine-readable output', global: true })
-    .option('dry-run', { alias: 'n', type: 'boolean', describe: 'Show the diff of every change; write nothing', global: true })
-    .command<GlobalArgs>(setupCommand)
-    .command(createCommand as never)
-    .command(changeCommand as never)
-    .command(removeCommand as never)
-    .command(listCommand)
-    .command(infoCommand as never)
-    .command(listResourcesCommand)
-    .command(planCommand)
-    .command(applyCommand)
-    .completion('completion', 'Print the bash completion script')
-    .demandCommand(1, 'no command given; see kib --help')
-    .recommendCommands()
-    .strict()
-    .help()
-    .alias('help', 'h')
-    .version(false)
-    .wrap(Math.min(100, process.stdout.columns || 100))
-    .fail((message, error) => {
-      throw error ?? new KibError('usage', message);
-    });
+/**
+ * `kib list` is what scripts and shell prompts run most: plain invocations of it
+ * (only --root, --json, -q and -v besides) skip loading the full command line parser.
+ * Anything else, --help included, goes through yargs.
+ */
+function fastList(argv: string[]): { root: string; json: boolean } | undefined {
+  let root = '/';
+  let json = false;
+  let command: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--root' && i + 1 < argv.length && !argv[i + 1].startsWith('-')) root = argv[++i];
+    else if (arg.startsWith('--root=')) root = arg.slice('--root='.length);
+    else if (arg === '--json') json = true;
+    else if (arg === '-q' || arg === '--quiet' || arg === '-v' || arg === '--verbose') continue;
+    else if (arg === 'list' && command === undefined) command = arg;
+    else return undefined;
+  }
+  return command === 'list' && root !== '' ? { root, json } : undefined;
 }
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    await buildCli(argv).parseAsync();
+    const fast = fastList(argv);
+    if (fast) await listVms(createContext(fast));
+    else await (await import('./cli.ts')).buildCli(argv).parseAsync();
     return 0;
   } catch (error) {
     const message = error instanceof KibError ? error.message : `internal error: ${(error as Error)?.stack ?? error}`;
-    process.stderr.write(`kib: ${message.split('\n')[0]}${error instanceof KibError ? '' : `\n${message.split('\n').slice(1).join('\n')}`}\n`);
+    writeText(2, `kib: ${message.split('\n')[0]}${error instanceof KibError ? '' : `\n${message.split('\n').slice(1).join('\n')}`}\n`);
     return exitCodeOf(error);
   }
 }
@@ -61,6 +43,6 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code !== 'EPIPE') throw error;
 });
 
-void main(hideBin(process.argv)).then((code) => {
+void main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });

@@ -59,14 +59,18 @@ export function mergeOwnedEntries(
     // An unchanged entry keeps its exact bytes, terminator included.
     kept.push(text === entry.line.text ? entry : { line: { text, eol: entry.line.eol || eol }, fields });
   }
-  const added = desired
-    .filter((fields) => !placed.has(fields[0]))
-    .map((fields) => ({ text: fields.join(':'), eol }));
+  const added = desired.filter((fields) => !placed.has(fields[0]));
   const lines = appendLines(
     kept.map((e) => e.line),
-    added,
+    added.map((fields) => ({ text: fields.join(':'), eol })),
   );
-  return parseColonDb(joinLines(lines));
+  // appendLines only ever changes the last kept line's terminator: rebuild entries without re-parsing.
+  return {
+    entries: [
+      ...kept.map((e, i) => (i === kept.length - 1 ? { ...e, line: lines[i] } : e)),
+      ...added.map((fields, i) => ({ line: lines[kept.length + i], fields })),
+    ],
+  };
 }
 
 /** Looks an entry up by name. */

@@ -95,7 +95,11 @@ export function mergeIptables(content: string, desired: KibRules): string {
   const foreign = parsed.filter((l) => !isKibLine(l));
   /** Lines to insert before foreign[i] (i = foreign.length: at the end). */
   const inserts = new Map<number, string[]>();
-  const insert = (at: number, lines: string[]) => inserts.set(at, [...(inserts.get(at) ?? []), ...lines]);
+  const insert = (at: number, lines: string[]) => {
+    const list = inserts.get(at);
+    if (list) list.push(...lines);
+    else inserts.set(at, [...lines]);
+  };
   const seen = new Set<string>();
 
   foreign.forEach((l, i) => {
@@ -126,7 +130,9 @@ export function mergeIptables(content: string, desired: KibRules): string {
     const byChain = new Map<string, string[]>();
     for (const rule of want.rules) {
       const chain = rule.split(/\s+/)[1];
-      byChain.set(chain, [...(byChain.get(chain) ?? []), rule]);
+      const list = byChain.get(chain);
+      if (list) list.push(rule);
+      else byChain.set(chain, [rule]);
     }
     for (const chain of [...byChain.keys()].sort(byteOrder)) {
       const next = rules.find(({ n }) => !isBuiltin(n.chain) && byteOrder(n.chain, chain) > 0);

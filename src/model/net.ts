@@ -1,5 +1,5 @@
 // Address arithmetic for the networks kib hands out addresses from.
-import { createHash } from 'node:crypto';
+import { checksum } from './checksum.ts';
 
 export interface Ipv4Net {
   /** The host's own address, as written in the config. */
@@ -111,8 +111,6 @@ export function prefixGroups(groups: number[], bits: number): number[] {
 
 /** A locally administered unicast MAC derived from a seed; 52:54:00 is qemu's prefix. */
 export function macFromSeed(seed: string): string {
-  const h = createHash('sha256').update(seed).digest();
-  return ['52', '54', '00', h[0], h[1], h[2]]
-    .map((b) => (typeof b === 'string' ? b : b.toString(16).padStart(2, '0')))
-    .join(':');
+  const h = checksum(seed);
+  return `52:54:00:${h.slice(0, 2)}:${h.slice(2, 4)}:${h.slice(4, 6)}`;
 }

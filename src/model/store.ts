@@ -6,7 +6,8 @@ import { HOST, rooted } from '../paths.ts';
 import type { HostConfig } from './config.ts';
 import { allocateDisplayPort, allocateUid, type TakenIds } from './allocate.ts';
 import { migrateLegacyState, readLegacyState } from './legacy.ts';
-import { emptyState, readStateFile, renderState, validateState, type State } from './state.ts';
+import { emptyState, readStateFile, renderState, type State } from './state.ts';
+import { validateState } from './schema.ts';
 import { parseColonDb } from '../formats/colon-db.ts';
 import { KibError } from '../errors.ts';
 

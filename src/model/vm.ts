@@ -1,53 +1,11 @@
 // The desired settings of one VM, and the names on the host that derive from its name.
-import { z } from 'zod';
+import type { Vm } from './schema.ts';
+
+export type { Vm };
 
 export const DRIVE_DEVICES = ['virtio-blk-pci', 'scsi-hd', 'ide-hd'] as const;
 export const ARCHES = ['x86_64'] as const;
 
-export const Forward4Schema = z.object({
-  proto: z.enum(['tcp', 'udp']),
-  internal: z.number().int().min(1).max(65535),
-  external: z.number().int().min(1).max(65535),
-});
-
-export const Open6Schema = z.object({
-  proto: z.enum(['tcp', 'udp']),
-  port: z.number().int().min(1).max(65535),
-});
-
-export const VmSchema = z
-  .object({
-    // Stable allocations: never change while the VM exists.
-    uid: z.number().int().positive(),
-    mac: z.string().regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/),
-    ipv4: z.string().regex(/^\d+\.\d+\.\d+\.\d+$/),
-    displayPort: z.number().int().min(1).max(65535),
-    // Settings.
-    arch: z.enum(ARCHES),
-    cpus: z.number().int().positive(),
-    memMiB: z.number().int().positive(),
-    driveDevice: z.enum(DRIVE_DEVICES),
-    accel: z.enum(['kvm', 'tcg']).nullable(),
-    vg: z.string().nullable(),
-    disks: z.array(z.string()),
-    sshKeys: z.array(z.string()),
-    net: z.object({
-      user: z.boolean(),
-      public: z.boolean(),
-      private: z.boolean(),
-      groups: z.array(z.number().int().min(1).max(9999)),
-    }),
-    forward4: z.array(Forward4Schema),
-    open6: z.array(Open6Schema),
-    boot: z.object({
-      kernel: z.string().nullable(),
-      initrd: z.string().nullable(),
-      append: z.string().nullable(),
-    }),
-  })
-  .strict();
-
-export type Vm = z.infer<typeof VmSchema>;
 export type VmSettings = Omit<Vm, 'uid' | 'mac' | 'ipv4' | 'displayPort'>;
 
 /** Settings of a VM created without flags. */

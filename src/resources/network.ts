@@ -52,70 +52,75 @@ export function parseKibRules(rendered: string): KibRules {
   return tables;
 }
 
-export function networkResources(d: Desired): Resource[] {
-  const { config } = d;
-  const vms = liveVms(d.state);
-  const file = (path: string, desired: (current: string | null) => string | null, extra: Partial<Resource> = {}): Resource =>
-    ({ kind: 'file', path, scope: 'host', desired, mode: 0o644, owner: ROOT_OWNER, ...extra }) as Resource;
-
-  const forwards = vms.flatMap(({ vm }) => (vm.net.public ? vm.forward4.map((f) => ({ ...f, ipv4: vm.ipv4 })) : []));
-  const rulesV4 = render('rules.v4', {
-    publicNet: publicNet(d),
-    upstream: config.upstream,
-    bridge: PUBLIC_BRIDGE,
-    forwards,
+/** Taps of one bridge, as the interfaces template lists them. */
+const tapsOf = (vms: ReturnType<typeof liveVms>, pick: (name: string, vm: (typeof vms)[number]['vm']) => string | undefined) =>
+  vms.flatMap(({ name, vm }) => {
+    const tap = pick(name, vm);
+    return tap ? [{ vm: name, tap, user: userOf(name) }] : [];
   });
+
+function renderRulesV4(d: Desired): string {
+  const forwards = liveVms(d.state).flatMap(({ vm }) => (vm.net.public ? vm.forward4.map((f) => ({ ...f, ipv4: vm.ipv4 })) : []));
+  return render('rules.v4', { publicNet: publicNet(d), upstream: d.config.upstream, bridge: PUBLIC_BRIDGE, forwards });
+}
+
+function renderRulesV6(d: Desired): string {
+  const { config } = d;
   const opens = config.public6
-    ? vms.flatMap(({ vm }) => (vm.net.public ? vm.open6.map((o) => ({ ...o, address: slaacAddress(config.public6!, vm.mac) })) : []))
+    ? liveVms(d.state).flatMap(({ vm }) => (vm.net.public ? vm.open6.map((o) => ({ ...o, address: slaacAddress(config.public6!, vm.mac) })) : []))
     : [];
-  const bridges6 = [
+  const bridges = [
     ...(config.public6 ? [PUBLIC_BRIDGE] : []),
     ...(config.private6 ? [PRIVATE_BRIDGE] : []),
     ...(config.group6 ? groupsInUse(d).map(groupBridgeOf) : []),
   ];
-  const rulesV6 = render('rules.v6', {
-    bridges: bridges6,
-    public: Boolean(config.public6),
-    upstream: config.upstream,
-    bridge: PUBLIC_BRIDGE,
-    opens,
-  });
+  return render('rules.v6', { bridges, public: Boolean(config.public6), upstream: config.upstream, bridge: PUBLIC_BRIDGE, opens });
+}
 
-  const tap = (name: string, tapName: string) => ({ vm: name, tap: tapName, user: userOf(name) });
-  const kpu = render('interfaces-bridge', {
+function renderPublicBridge(d: Desired): string {
+  return render('interfaces-bridge', {
     description: 'kib public bridge: VMs with --public, routed and masqueraded to the upstream interface.',
     bridge: PUBLIC_BRIDGE,
-    address4: config.public4Text,
-    address6: config.text.public6,
+    address4: d.config.public4Text,
+    address6: d.config.text.public6,
     isolated: true,
-    taps: vms.filter(({ vm }) => vm.net.public).map(({ name }) => tap(name, publicTapOf(name))),
+    taps: tapsOf(liveVms(d.state), (name, vm) => (vm.net.public ? publicTapOf(name) : undefined)),
   });
-  const kpr = render('interfaces-bridge', {
+}
+
+function renderPrivateBridge(d: Desired): string {
+  return render('interfaces-bridge', {
     description: 'kib private bridge: VMs with --private reach the host only.',
     bridge: PRIVATE_BRIDGE,
-    address6: config.text.private6,
+    address6: d.config.text.private6,
     isolated: true,
-    taps: vms.filter(({ vm }) => vm.net.private).map(({ name }) => tap(name, privateTapOf(name))),
+    taps: tapsOf(liveVms(d.state), (name, vm) => (vm.net.private ? privateTapOf(name) : undefined)),
   });
-  const groupIds = groupsInUse(d);
-  const kgr = groupIds.length === 0
-    ? null
-    : groupIds
-        .map((id) =>
-          render('interfaces-bridge', {
-            description: `kib group network ${id}: its VMs reach each other and the host.`,
-            bridge: groupBridgeOf(id),
-            address6: config.group6 ? groupAddress6(config.group6, id) : undefined,
-            isolated: false,
-            taps: vms.flatMap(({ name, vm }) => {
-              const i = vm.net.groups.indexOf(id);
-              return i === -1 ? [] : [tap(name, groupTapOf(name, i))];
-            }),
-          }),
-        )
-        .join('\n');
+}
 
-  const dnsmasq = render('dnsmasq.conf', {
+function renderGroupBridges(d: Desired): string | null {
+  const ids = groupsInUse(d);
+  if (ids.length === 0) return null;
+  const vms = liveVms(d.state);
+  return ids
+    .map((id) =>
+      render('interfaces-bridge', {
+        description: `kib group network ${id}: its VMs reach each other and the host.`,
+        bridge: groupBridgeOf(id),
+        address6: d.config.group6 ? groupAddress6(d.config.group6, id) : undefined,
+        isolated: false,
+        taps: tapsOf(vms, (name, vm) => {
+          const i = vm.net.groups.indexOf(id);
+          return i === -1 ? undefined : groupTapOf(name, i);
+        }),
+      }),
+    )
+    .join('\n');
+}
+
+function renderDnsmasq(d: Desired): string {
+  const { config } = d;
+  return render('dnsmasq.conf', {
     domain: config.domain,
     publicNet: publicNet(d),
     hostsFile: HOST.dnsmasqHosts,
@@ -126,29 +131,41 @@ export function networkResources(d: Desired): Resource[] {
     public6: Boolean(config.public6),
     private6: Boolean(config.private6),
     privateBridge: PRIVATE_BRIDGE,
-    groups: config.group6 ? groupIds.map((id) => ({ bridge: groupBridgeOf(id) })) : [],
+    groups: config.group6 ? groupsInUse(d).map((id) => ({ bridge: groupBridgeOf(id) })) : [],
   });
-  const hosts = render('dnsmasq.hosts', {
-    hosts: vms.filter(({ vm }) => vm.net.public).map(({ name, vm }) => ({ name, mac: vm.mac, ipv4: vm.ipv4 })),
-  });
+}
 
+function renderDnsmasqHosts(d: Desired): string {
+  const hosts = liveVms(d.state).filter(({ vm }) => vm.net.public).map(({ name, vm }) => ({ name, mac: vm.mac, ipv4: vm.ipv4 }));
+  return render('dnsmasq.hosts', { hosts });
+}
+
+function renderSysctl(d: Desired): string {
+  const { config } = d;
+  return render('sysctl.conf', { ipv6: Boolean(config.public6 || config.private6 || config.group6), upstream: config.upstream });
+}
+
+/** The network resources; each renders when planned. */
+export function networkResources(d: Desired): Resource[] {
+  const file = (path: string, desired: (current: string | null) => string | null, extra: Partial<Resource> = {}): Resource =>
+    ({ kind: 'file', path, scope: 'host', desired, mode: 0o644, owner: ROOT_OWNER, ...extra }) as Resource;
   const iptables = (tool: string) => ({ tool, args: (candidate: string) => ['--test', candidate] });
   return [
-    file(HOST.rulesV4, (current) => mergeIptables(current ?? '', parseKibRules(rulesV4)), {
+    file(HOST.rulesV4, (current) => mergeIptables(current ?? '', parseKibRules(renderRulesV4(d))), {
       mode: 0o640,
       validator: iptables('iptables-restore'),
     }),
-    file(HOST.rulesV6, (current) => mergeIptables(current ?? '', parseKibRules(rulesV6)), {
+    file(HOST.rulesV6, (current) => mergeIptables(current ?? '', parseKibRules(renderRulesV6(d))), {
       mode: 0o640,
       validator: iptables('ip6tables-restore'),
     }),
-    file(`${HOST.interfacesDir}/${PUBLIC_BRIDGE}`, () => kpu),
-    file(`${HOST.interfacesDir}/${PRIVATE_BRIDGE}`, () => kpr),
-    file(`${HOST.interfacesDir}/kgr`, () => kgr),
-    file(HOST.dnsmasqConf, () => dnsmasq, {
+    file(`${HOST.interfacesDir}/${PUBLIC_BRIDGE}`, () => renderPublicBridge(d)),
+    file(`${HOST.interfacesDir}/${PRIVATE_BRIDGE}`, () => renderPrivateBridge(d)),
+    file(`${HOST.interfacesDir}/kgr`, () => renderGroupBridges(d)),
+    file(HOST.dnsmasqConf, () => renderDnsmasq(d), {
       validator: { tool: 'dnsmasq', args: (candidate) => ['--test', `--conf-file=${candidate}`] },
     }),
-    file(HOST.dnsmasqHosts, () => hosts),
-    file(HOST.sysctl, () => render('sysctl.conf', { ipv6: Boolean(config.public6 || config.private6 || config.group6), upstream: config.upstream })),
+    file(HOST.dnsmasqHosts, () => renderDnsmasqHosts(d)),
+    file(HOST.sysctl, () => renderSysctl(d)),
   ];
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseColonDb } from '../../src/formats/colon-db.ts';
-import { parseState } from '../../src/model/state.ts';
+import { parseState } from '../../src/model/schema.ts';
 import { cleanup, kibAsync, kibOk, read, rootFromFixture, sh, installed, mtimes } from '../helpers.ts';
 
 function exitOf(child: ReturnType<typeof kibAsync>): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {

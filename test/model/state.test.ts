@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KibError } from '../../src/errors.ts';
-import { emptyState, getVm, parseState, renderState, vmNames, type State } from '../../src/model/state.ts';
+import { emptyState, getVm, renderState, vmNames, type State } from '../../src/model/state.ts';
+import { parseState } from '../../src/model/schema.ts';
 import { DEFAULT_SETTINGS, type Vm } from '../../src/model/vm.ts';
 import { KEY1 } from '../helpers.ts';
 

@@ -1,0 +1,44 @@
+// The kib command line as yargs sees it: global options and every command.
+import yargs from 'yargs';
+import { KibError } from '../errors.ts';
+import { applyCommand } from './commands/apply.ts';
+import { changeCommand } from './commands/change.ts';
+import { createCommand } from './commands/create.ts';
+import { infoCommand } from './commands/info.ts';
+import { listResourcesCommand } from './commands/list-resources.ts';
+import { listCommand } from './commands/list.ts';
+import { planCommand } from './commands/plan.ts';
+import { removeCommand } from './commands/remove.ts';
+import { setupCommand } from './commands/setup.ts';
+import type { GlobalArgs } from './options.ts';
+
+export function buildCli(argv: string[]) {
+  return yargs(argv)
+    .scriptName('kib')
+    .usage('Usage: kib [options] COMMAND\n\nkvm-in-a-box: declare VMs, and kib reconciles the host to them.')
+    .option('root', { type: 'string', default: '/', describe: "Use this directory instead of '/'", global: true })
+    .option('quiet', { alias: 'q', type: 'boolean', describe: 'Print nothing but errors', global: true })
+    .option('verbose', { alias: 'v', type: 'boolean', describe: 'Also list unchanged resources', global: true })
+    .option('json', { type: 'boolean', describe: 'Machine-readable output', global: true })
+    .option('dry-run', { alias: 'n', type: 'boolean', describe: 'Show the diff of every change; write nothing', global: true })
+    .command<GlobalArgs>(setupCommand)
+    .command(createCommand as never)
+    .command(changeCommand as never)
+    .command(removeCommand as never)
+    .command(listCommand)
+    .command(infoCommand as never)
+    .command(listResourcesCommand)
+    .command(planCommand)
+    .command(applyCommand)
+    .completion('completion', 'Print the bash completion script')
+    .demandCommand(1, 'no command given; see kib --help')
+    .recommendCommands()
+    .strict()
+    .help()
+    .alias('help', 'h')
+    .version(false)
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .fail((message, error) => {
+      throw error ?? new KibError('usage', message);
+    });
+}
