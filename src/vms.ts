@@ -9,7 +9,7 @@ import { applyFlags, checkSettings, type VmFlags } from './model/settings.ts';
 import { getVm } from './model/state.ts';
 import { hostNames, loadState, takenIds } from './model/store.ts';
 import { checkVmName } from './model/validate.ts';
-import { DEFAULT_SETTINGS, userOf, type Vm } from './model/vm.ts';
+import { DEFAULT_SETTINGS, userOf, volumesOf, type Vm } from './model/vm.ts';
 import { reconcile, type ReconcileResult } from './reconcile.ts';
 import { allResources } from './resources/index.ts';
 import { supervisorArgv } from './resources/systemd.ts';
@@ -52,16 +52,20 @@ export async function changeVm(ctx: Context, name: string, flags: VmFlags): Prom
   });
 }
 
-export async function removeVm(ctx: Context, name: string): Promise<ReconcileResult> {
+/** Removes a VM's configuration; its volumes stay, and the result names them. */
+export async function removeVm(ctx: Context, name: string): Promise<ReconcileResult & { keptVolumes: string[] }> {
   checkName(name);
-  return reconcile(ctx, {
+  let keptVolumes: string[] = [];
+  const result = await reconcile(ctx, {
     scopes: new Set(['host', name]),
     mutate: (state) => {
       const vm = getVm(state, name);
+      keptVolumes = vm.vg ? volumesOf(name, vm).map((lv) => `${vm.vg}/${lv}`) : [];
       delete state.vms[name];
       state.removing[name] = { uid: vm.uid };
     },
   });
+  return { ...result, keptVolumes };
 }
 
 export interface VmInfo extends Vm {

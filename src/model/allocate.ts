@@ -32,9 +32,11 @@ export function nextFree(first: number, last: number, cursor: number | null, tak
 export function allocate(state: State, config: HostConfig, name: string, taken: TakenIds): Allocation {
   const vms = Object.values(state.vms);
   const removing = Object.values(state.removing);
+  const uid = allocateUid(state, config, taken, new Set([...vms, ...removing].map((v) => v.uid)));
   return {
-    uid: allocateUid(state, config, taken, new Set([...vms, ...removing].map((v) => v.uid))),
-    mac: allocateMac(name, new Set(vms.map((v) => v.mac))),
+    uid,
+    // Seeded with the fresh uid too, so that a VM created again under an old name gets a fresh MAC.
+    mac: allocateMac(`${name}/${uid}`, new Set(vms.map((v) => v.mac))),
     ipv4: allocateIpv4(state, config, new Set(vms.map((v) => v.ipv4))),
     displayPort: allocateDisplayPort(state, config, new Set(vms.map((v) => v.displayPort))),
   };
@@ -48,9 +50,9 @@ export function allocateUid(state: State, config: HostConfig, taken: TakenIds, o
   return uid;
 }
 
-export function allocateMac(name: string, used: Set<string>): string {
+export function allocateMac(seed: string, used: Set<string>): string {
   for (let i = 0; ; i++) {
-    const mac = macFromSeed(i === 0 ? name : `${name}/${i}`);
+    const mac = macFromSeed(i === 0 ? seed : `${seed}/${i}`);
     if (!used.has(mac)) return mac;
   }
 }

@@ -156,11 +156,20 @@ const vm = (alloc: Pick<Vm, 'uid' | 'mac' | 'ipv4' | 'displayPort'>): Vm => ({ .
 test('allocate avoids every value in use, a VM being removed keeps its uid', () => {
   const c = config('public-address = 10.0.0.1/29\nuid-range = 30000-30009\ndisplay-ports = 5900-5909');
   const state = emptyState();
-  state.vms.web = vm({ uid: 30000, mac: macFromSeed('db'), ipv4: '10.0.0.2', displayPort: 5900 });
+  state.vms.web = vm({ uid: 30000, mac: macFromSeed('db/30003'), ipv4: '10.0.0.2', displayPort: 5900 });
   state.removing.old = { uid: 30001 };
   const a = allocate(state, c, 'db', { uids: new Set([30002]), gids: new Set() });
-  assert.equal(a, { uid: 30003, mac: macFromSeed('db/1'), ipv4: '10.0.0.3', displayPort: 5901 });
+  assert.equal(a, { uid: 30003, mac: macFromSeed('db/30003/1'), ipv4: '10.0.0.3', displayPort: 5901 });
   assert.equal(state.cursors, { uid: 30003, ipv4: '10.0.0.3', displayPort: 5901 });
+});
+
+test('a VM created again under an old name gets a fresh uid and MAC', () => {
+  const c = config('public-address = 10.0.0.1/24');
+  const state = emptyState();
+  const first = allocate(state, c, 'web', noIds());
+  const second = allocate(state, c, 'web', noIds());
+  assert.is.not(second.uid, first.uid);
+  assert.is.not(second.mac, first.mac);
 });
 
 test.run();

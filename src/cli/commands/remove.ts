@@ -13,6 +13,7 @@ export const removeCommand: CommandModule<GlobalArgs, Args> = {
     const ctx = contextOf(args);
     const { removeVm } = await import('../../vms.ts');
     const result = await removeVm(ctx, String(args.name));
-    printResult(ctx, result.changes, { removed: args.name });
+    const kept = result.keptVolumes.length > 0 ? `; its volumes ${result.keptVolumes.join(', ')} are kept` : '';
+    printResult(ctx, result.changes, { removed: args.name, keptVolumes: result.keptVolumes }, ctx.dryRun ? undefined : `VM ${args.name} removed${kept}`);
   },
 };
