@@ -35,9 +35,9 @@ function writeLine(fd: number, line: string): void {
   writeText(fd, `${line}\n`);
 }
 
-/** Writes text straight to a file descriptor (see writeLine). */
-export function writeText(fd: number, text: string): void {
-  let buffer = Buffer.from(text);
+/** Writes text straight to a file descriptor (see writeLine); a byte string as latin1. */
+export function writeText(fd: number, text: string, encoding: BufferEncoding = 'utf8'): void {
+  let buffer = Buffer.from(text, encoding);
   while (buffer.length > 0) {
     try {
       buffer = buffer.subarray(writeSync(fd, buffer));

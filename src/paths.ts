@@ -27,6 +27,21 @@ export const HOST = {
   sbin: '/usr/sbin',
 } as const;
 
+/** Every directory kib writes files in, where a killed run may have left a candidate. */
+export const KIB_DIRS = [
+  '/etc',
+  '/etc/ssh',
+  HOST.authorizedKeysDir,
+  '/etc/udev/rules.d',
+  '/etc/dnsmasq.d',
+  '/etc/iptables',
+  HOST.interfacesDir,
+  HOST.userUnitDir,
+  HOST.lingerDir,
+  '/etc/sysctl.d',
+  HOST.stateDir,
+];
+
 /** Maps a host path to where it lives under the root kib works on. */
 export function rooted(root: string, hostPath: string): string {
   if (!hostPath.startsWith('/')) throw new Error(`host path must be absolute: ${hostPath}`);

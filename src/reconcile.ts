@@ -1,17 +1,22 @@
 // The heart of every command that changes something: under the lock, read config and
 // state, let the command change the state, plan every affected resource, validate the
 // candidates, save the state, replace the files, and report. Dry runs stop after the plan.
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { writeText, type Context } from './context.ts';
 import { combineErrors, KibError } from './errors.ts';
 import { applyChanges } from './engine/apply.ts';
+import { removeStaleCandidates } from './engine/atomic.ts';
 import { acquireLock } from './engine/lock.ts';
 import { pendingChanges, planChanges } from './engine/plan.ts';
 import { renderDiffs, reportChanges, summarize, type ChangeSummary } from './engine/report.ts';
 import type { Change, Resource } from './engine/resource.ts';
 import { loadConfig, type HostConfig } from './model/config.ts';
+import { isAssignable, parseIpv4 } from './model/net.ts';
 import { renderState, type State } from './model/state.ts';
 import { validateChanged } from './model/schema.ts';
 import { hostNames, loadState, saveState } from './model/store.ts';
+import { HOST, KIB_DIRS, rooted } from './paths.ts';
 import { allResources, hostInputsOf } from './resources/index.ts';
 
 export interface ReconcileOptions {
@@ -19,6 +24,8 @@ export interface ReconcileOptions {
   mutate?: (state: State, config: HostConfig) => Promise<void> | void;
   /** Only resources of these scopes ('host' for host-wide ones); all when absent. */
   scopes?: Set<string>;
+  /** `kib setup`: the one command that may start without a state file. */
+  setup?: boolean;
 }
 
 export interface ReconcileResult {
@@ -28,16 +35,39 @@ export interface ReconcileResult {
 }
 
 export async function reconcile(ctx: Context, options: ReconcileOptions = {}): Promise<ReconcileResult> {
+  // Everything that can fail without the lock fails before it, so that a refused first
+  // run leaves no trace (not even the lock file).
+  const config = await loadConfig(ctx.root);
+  await checkSetUp(ctx.root, options.setup ?? false);
   const lock = ctx.dryRun ? undefined : await acquireLock(ctx.root);
   try {
-    return await reconcileLocked(ctx, options);
+    return await reconcileLocked(ctx, config, options);
   } finally {
     await lock?.close();
   }
 }
 
-async function reconcileLocked(ctx: Context, options: ReconcileOptions): Promise<ReconcileResult> {
-  const config = await loadConfig(ctx.root);
+/**
+ * Only `kib setup` starts from no state, and only on a host without kib's files: a
+ * missing state file on a host kib manages is lost data, never a fresh start.
+ */
+async function checkSetUp(root: string, setup: boolean): Promise<void> {
+  if (existsSync(rooted(root, HOST.state)) || existsSync(rooted(root, HOST.legacyState))) return;
+  if (!setup) throw new KibError('state', `kib is not set up on this host (no ${HOST.state}); run 'kib setup' first`);
+  const leftovers = await kibLeftovers(root);
+  if (leftovers.length > 0) {
+    throw new KibError('state', `${HOST.state} is missing but kib's files are here (${leftovers.slice(0, 3).join(', ')}); restore the state file from a backup`);
+  }
+}
+
+/** Files only kib creates: VM units and homes. */
+async function kibLeftovers(root: string): Promise<string[]> {
+  const list = async (dir: string, match: RegExp) =>
+    (await readdir(rooted(root, dir)).catch(() => [] as string[])).filter((f) => match.test(f)).map((f) => `${dir}/${f}`);
+  return [...(await list(HOST.userUnitDir, /^kib-.*\.service$/)), ...(await list(HOST.homeBase, /^[a-z]/))];
+}
+
+async function reconcileLocked(ctx: Context, config: HostConfig, options: ReconcileOptions): Promise<ReconcileResult> {
   const loaded = await loadState(ctx.root, config);
   // Mutations replace the VM objects they change, so a shallow copy keeps the loaded
   // state intact for comparison, at no cost for the VMs left alone.
@@ -50,6 +80,7 @@ async function reconcileLocked(ctx: Context, options: ReconcileOptions): Promise
   await options.mutate?.(state, config);
   const scopes = narrowScopes(options.scopes, loaded.state, state);
   const facts = !scopes || scopes.has('host') ? { shadowGid: (await hostNames(ctx.root)).shadowGid } : {};
+  checkAddresses(state, config);
   const resources = allResources({ config, state, facts }).filter(
     (r) => !scopes || scopes.has(r.scope),
   );
@@ -62,12 +93,16 @@ async function reconcileLocked(ctx: Context, options: ReconcileOptions): Promise
     const pending = pendingChanges(changes);
     if (!ctx.json && ctx.verbosity !== 'quiet') {
       const diffs = await renderDiffs(pending);
-      if (diffs) writeText(1, diffs);
+      if (diffs) writeText(1, diffs, 'latin1'); // file contents are byte strings
     }
     reportChanges(ctx, changes, true);
     return { changes: summarize(changes, ctx.verbosity === 'verbose'), state, config };
   }
 
+  if (!scopes) {
+    // A full reconcile also clears what runs killed mid-way left in any of kib's directories.
+    await Promise.all(KIB_DIRS.map((dir) => removeStaleCandidates(rooted(ctx.root, dir))));
+  }
   await applyChanges(ctx.root, changes, {
     beforeCommit: async () => {
       if (stateChanged) await saveState(ctx.root, stateText);
@@ -83,6 +118,16 @@ async function reconcileLocked(ctx: Context, options: ReconcileOptions): Promise
   }
   reportChanges(ctx, changes, false);
   return { changes: summarize(changes, ctx.verbosity === 'verbose'), state, config };
+}
+
+/** Addresses never move, so a VM outside a changed public-address is an error to resolve by hand. */
+function checkAddresses(state: State, config: HostConfig): void {
+  for (const [name, vm] of Object.entries(state.vms)) {
+    const ip = parseIpv4(vm.ipv4);
+    if (ip === undefined || !isAssignable(config.public4, ip)) {
+      throw new KibError('state', `VM ${name} has IPv4 ${vm.ipv4}, outside public-address ${config.public4Text}; restore the old public-address or remove the VM`);
+    }
+  }
 }
 
 /** Drops the host-wide scope when the command changed nothing host-wide resources read. */

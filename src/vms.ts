@@ -27,9 +27,8 @@ export async function createVm(ctx: Context, name: string, flags: VmFlags): Prom
     mutate: async (state, config) => {
       if (state.vms[name]) throw new KibError('exists', `VM ${name} already exists`);
       if (state.removing[name]) throw new KibError('state', `VM ${name} is still being removed; run 'kib apply' first`);
-      const names = await hostNames(ctx.root);
       const user = userOf(name);
-      if (names.users.has(user) || names.groups.has(user)) {
+      if ((await hostNames(ctx.root)).names.has(user)) {
         throw new KibError('conflict', `a user or group named ${user} already exists and kib did not create it`);
       }
       const settings = applyFlags({ ...structuredClone(DEFAULT_SETTINGS), vg: config.defaultVg ?? null }, flags);

@@ -1,7 +1,7 @@
 // Shared test helpers: temp roots built from fixture trees or inline objects, the real
 // CLI run as a process, and snapshots of a tree's contents and mtimes.
 import { spawnSync, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,10 +31,12 @@ export function cleanup(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** A temp root copied from test/fixtures/<name>/in. */
+/** A temp root copied from test/fixtures/<name>/in, with modes independent of the checkout's umask. */
 export function rootFromFixture(name: string): string {
   const root = tempDir();
   cpSync(path.join(FIXTURES, name, 'in'), root, { recursive: true });
+  chmodSync(root, 0o755);
+  for (const rel of snapshot(root).keys()) chmodSync(path.join(root, rel), rel.endsWith('/') ? 0o755 : 0o644);
   return root;
 }
 
@@ -76,7 +78,7 @@ export function kibAsync(root: string, ...args: string[]) {
   return spawn(process.execPath, [KIB, '--root', root, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** Every file under dir with its content (directories end in '/'). */
+/** Every file under dir with its content as a byte string (directories end in '/'). */
 export function snapshot(dir: string): Map<string, string> {
   const out = new Map<string, string>();
   const walk = (rel: string) => {
@@ -85,7 +87,7 @@ export function snapshot(dir: string): Map<string, string> {
       if (entry.isDirectory()) {
         out.set(`${r}/`, '');
         walk(r);
-      } else out.set(r, readFileSync(path.join(dir, r), 'utf8'));
+      } else out.set(r, readFileSync(path.join(dir, r), 'latin1'));
     }
   };
   walk('');

@@ -12,7 +12,18 @@ import { removeCommand } from './commands/remove.ts';
 import { setupCommand } from './commands/setup.ts';
 import type { GlobalArgs } from './options.ts';
 
+const BOOLEAN_FLAGS = /^--(?:no-)?(user|public|private|quiet|verbose|json|dry-run|help)=(.*)$/;
+
+/** yargs reads '--public=no' as false; only true and false are taken. */
+function checkBooleans(argv: string[]): void {
+  for (const arg of argv) {
+    const m = BOOLEAN_FLAGS.exec(arg);
+    if (m && m[2] !== 'true' && m[2] !== 'false') throw new KibError('usage', `--${m[1]} takes no value (or =true, =false), not '${m[2]}'`);
+  }
+}
+
 export function buildCli(argv: string[]) {
+  checkBooleans(argv);
   return yargs(argv)
     .scriptName('kib')
     .usage('Usage: kib [options] COMMAND\n\nkvm-in-a-box: declare VMs, and kib reconciles the host to them.')

@@ -3,6 +3,7 @@
 import { createContext, writeText } from '../context.ts';
 import { exitCodeOf, KibError } from '../errors.ts';
 import { listVms } from './commands/list.ts';
+import { checkRoot } from './options.ts';
 
 /**
  * `kib list` is what scripts and shell prompts run most: plain invocations of it
@@ -22,20 +23,33 @@ function fastList(argv: string[]): { root: string; json: boolean } | undefined {
     else if (arg === 'list' && command === undefined) command = arg;
     else return undefined;
   }
-  return command === 'list' && root !== '' ? { root, json } : undefined;
+  return command === 'list' ? { root, json } : undefined;
 }
 
 export async function main(argv: string[]): Promise<number> {
   try {
     const fast = fastList(argv);
-    if (fast) await listVms(createContext(fast));
+    if (fast) {
+      checkRoot(fast.root);
+      await listVms(createContext(fast));
+    }
     else await (await import('./cli.ts')).buildCli(argv).parseAsync();
     return 0;
-  } catch (error) {
+  } catch (caught) {
+    const error = asKibError(caught);
     const message = error instanceof KibError ? error.message : `internal error: ${(error as Error)?.stack ?? error}`;
     writeText(2, `kib: ${message.split('\n')[0]}${error instanceof KibError ? '' : `\n${message.split('\n').slice(1).join('\n')}`}\n`);
     return exitCodeOf(error);
   }
+}
+
+/** A failed system call (a file that cannot be read, say) is a one-line error like any other. */
+function asKibError(error: unknown): unknown {
+  const e = error as NodeJS.ErrnoException;
+  if (e instanceof Error && typeof e.code === 'string' && typeof e.syscall === 'string') {
+    return new KibError('system', e.message.split('\n')[0], { cause: e });
+  }
+  return error;
 }
 
 // A reader that goes away early (kib plan | head) is not an error.

@@ -1,5 +1,7 @@
 // Options every command takes, and the VM flags shared by create and change.
+import { statSync } from 'node:fs';
 import type { Argv } from 'yargs';
+import { KibError } from '../errors.ts';
 import { createContext, type Context } from '../context.ts';
 import type { VmFlags } from '../model/settings.ts';
 
@@ -12,13 +14,29 @@ export interface GlobalArgs {
 }
 
 export function contextOf(args: GlobalArgs): Context {
+  for (const key of ['root', 'quiet', 'verbose', 'json', 'dryRun'] as const) {
+    if (Array.isArray(args[key])) throw new KibError('usage', `--${key === 'dryRun' ? 'dry-run' : key} is given more than once`);
+  }
+  checkRoot(args.root);
   return createContext({ root: args.root, quiet: args.quiet, verbose: args.verbose, json: args.json, dryRun: args.dryRun });
+}
+
+/** The root must be an existing directory: an empty or mistyped --root is never '/' or created. */
+export function checkRoot(root: string): void {
+  if (root === '') throw new KibError('usage', '--root is empty');
+  let isDir = false;
+  try {
+    isDir = statSync(root).isDirectory();
+  } catch {
+    // missing: reported below
+  }
+  if (!isDir) throw new KibError('usage', `--root ${root} is not an existing directory`);
 }
 
 /** The VM flags of create and change (PRODUCT.md section 2). */
 export function vmFlags<T>(yargs: Argv<T>) {
   return yargs
-    .option('cpus', { type: 'number', describe: 'Virtual CPUs', group: 'VM:' })
+    .option('cpus', { type: 'string', describe: 'Virtual CPUs', group: 'VM:' })
     .option('mem', { type: 'string', describe: 'Memory (MiB, or with a K/M/G suffix)', group: 'VM:' })
     .option('arch', { type: 'string', describe: 'Architecture (x86_64)', group: 'VM:' })
     .option('drive-device', { type: 'string', describe: 'Disk device: virtio-blk-pci, scsi-hd or ide-hd', group: 'VM:' })
@@ -37,22 +55,33 @@ export function vmFlags<T>(yargs: Argv<T>) {
     .option('append', { type: 'string', describe: 'Kernel command line for --kernel', group: 'Boot:' });
 }
 
+const LIST_FLAGS = new Set(['add-disk', 'ssh-key', 'net-group', 'forward4', 'open6']);
+
 /**
- * A repeatable flag's values: `--no-X` clears the list, so only values after the last
- * `--no-X` count ('--no-forward4 --forward4 tcp:1:1' sets exactly one forward).
+ * A flag's value. A repeatable flag: `--no-X` clears the list, and only values after the
+ * last `--no-X` count ('--no-forward4 --forward4 tcp:1:1' sets exactly one forward); a
+ * repeatable flag given without a value is an error, not an empty list. Any other flag
+ * may be given once.
  */
-function listOf(value: unknown): unknown {
+function valueOf(arg: string, value: unknown): unknown {
+  if (!LIST_FLAGS.has(arg)) {
+    if (Array.isArray(value)) throw new KibError('usage', `--${arg} is given more than once`);
+    return value;
+  }
   if (!Array.isArray(value)) return value;
   const cleared = value.lastIndexOf(false);
-  return cleared === -1 ? value : value.slice(cleared + 1);
+  const values = cleared === -1 ? value : value.slice(cleared + 1);
+  if (values.length > 0) return values;
+  if (cleared === -1) throw new KibError('usage', `--${arg} needs a value (--no-${arg} clears the list)`);
+  return false;
 }
 
 /** Picks the VM flags out of parsed arguments; absent ones stay undefined. */
 export function vmFlagsOf(args: Record<string, unknown>): VmFlags {
-  const pick = <K extends keyof VmFlags>(key: K, arg: string) => (args[arg] === undefined ? undefined : (listOf(args[arg]) as VmFlags[K]));
+  const pick = <K extends keyof VmFlags>(key: K, arg: string) => (args[arg] === undefined ? undefined : (valueOf(arg, args[arg]) as VmFlags[K]));
   return {
     cpus: pick('cpus', 'cpus'),
-    mem: args.mem === undefined ? undefined : String(args.mem),
+    mem: pick('mem', 'mem'),
     arch: pick('arch', 'arch'),
     driveDevice: pick('driveDevice', 'drive-device'),
     accel: pick('accel', 'accel'),

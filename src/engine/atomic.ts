@@ -1,7 +1,7 @@
 // Atomic replacement of files: a temp file in the same directory gets the content, mode
 // and owner, is flushed to disk, and is renamed over the target. Killed at any instant,
 // the target is either the old file or the new one.
-import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Owner } from './resource.ts';
 
@@ -10,15 +10,19 @@ export function candidatePath(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.kib-new`);
 }
 
-const canChown = () => process.getuid?.() === 0;
+/** Only root can give files their owners; tests as another user check modes alone. */
+export const canChown = () => process.getuid?.() === 0;
 
-/** Writes the candidate beside the target and returns its path; rename it with commitCandidate. */
+/**
+ * Writes the candidate beside the target and returns its path; rename it with
+ * commitCandidate. Content is a byte string (latin1), as planning reads files.
+ */
 export async function writeCandidate(target: string, content: string, mode: number, owner: Owner): Promise<string> {
   await ensureDir(path.dirname(target));
   const tmp = candidatePath(target);
   const fh = await open(tmp, 'w', mode);
   try {
-    await fh.writeFile(content);
+    await fh.writeFile(Buffer.from(content, 'latin1'));
     await fh.chmod(mode);
     if (canChown()) await fh.chown(owner.uid, owner.gid);
     await fh.sync();
@@ -32,6 +36,12 @@ export async function writeCandidate(target: string, content: string, mode: numb
 export async function commitCandidate(tmp: string, target: string): Promise<void> {
   await rename(tmp, target);
   await syncDir(path.dirname(target));
+}
+
+/** Removes the candidates a killed run left in a directory. */
+export async function removeStaleCandidates(dir: string): Promise<void> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(entries.filter((f) => /^\..+\.kib-new$/.test(f)).map((f) => rm(path.join(dir, f), { force: true })));
 }
 
 export async function discardCandidate(tmp: string): Promise<void> {

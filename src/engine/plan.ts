@@ -2,10 +2,9 @@
 // reading; nothing here writes.
 import { open } from 'node:fs/promises';
 import { rooted } from '../paths.ts';
-import { attributesOf } from './atomic.ts';
+import { attributesOf, canChown } from './atomic.ts';
 import type { Change, DirResource, FileResource, Resource } from './resource.ts';
 
-const isRoot = () => process.getuid?.() === 0;
 
 /** Reads a file with its attributes, or null when it does not exist. */
 async function readWithAttributes(file: string): Promise<{ content: string; mode: number; uid: number; gid: number } | null> {
@@ -18,7 +17,8 @@ async function readWithAttributes(file: string): Promise<{ content: string; mode
   }
   try {
     const s = await fh.stat();
-    const content = await fh.readFile('utf8');
+    // Byte for byte: foreign lines may hold any encoding; everything kib renders is ASCII.
+    const content = await fh.readFile('latin1');
     return { content, mode: s.mode & 0o7777, uid: s.uid, gid: s.gid };
   } finally {
     await fh.close();
@@ -33,7 +33,7 @@ async function planFile(root: string, r: FileResource): Promise<Change> {
   if (after === null) return { resource: r, action: 'delete', before, after };
   if (before !== after) return { resource: r, action: 'update', before, after };
   const attributesDiffer =
-    current!.mode !== r.mode || (isRoot() && (current!.uid !== r.owner.uid || current!.gid !== r.owner.gid));
+    current!.mode !== r.mode || (canChown() && (current!.uid !== r.owner.uid || current!.gid !== r.owner.gid));
   return { resource: r, action: attributesDiffer ? 'update' : 'unchanged', before, after, attributesOnly: attributesDiffer };
 }
 
@@ -43,11 +43,11 @@ async function planDir(root: string, r: DirResource): Promise<Change> {
   if (!exists) return { resource: r, action: r.present ? 'create' : 'unchanged', before: null, after: null };
   if (!r.present) {
     // Only a directory that still belongs to the VM's user is kib's to delete.
-    const ours = !isRoot() || current!.uid === r.owner.uid;
+    const ours = !canChown() || current!.uid === r.owner.uid;
     return { resource: r, action: ours ? 'delete' : 'unchanged', before: null, after: null };
   }
   const attributesDiffer =
-    current!.mode !== r.mode || (isRoot() && (current!.uid !== r.owner.uid || current!.gid !== r.owner.gid));
+    current!.mode !== r.mode || (canChown() && (current!.uid !== r.owner.uid || current!.gid !== r.owner.gid));
   return { resource: r, action: attributesDiffer ? 'update' : 'unchanged', before: null, after: null, attributesOnly: attributesDiffer };
 }
 

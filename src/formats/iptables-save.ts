@@ -4,7 +4,11 @@
 import { eolStyle, joinLines, splitLines, type Line } from './lines.ts';
 import { splitWords } from './words.ts';
 
-export const KIB_CHAIN_PREFIX = 'KIB_';
+/**
+ * The chains kib renders, and so owns. Other chains whose names merely start with KIB_
+ * are foreign like any other.
+ */
+export const KIB_CHAINS = new Set(['KIB_INPUT', 'KIB_FORWARD', 'KIB_PREROUTING', 'KIB_POSTROUTING']);
 
 export type IptLine =
   | { kind: 'other'; line: Line }
@@ -43,12 +47,10 @@ function targetOf(words: string[]): string | undefined {
   return i === -1 ? undefined : words[i + 1];
 }
 
-/** Whether a line belongs to kib: a KIB_* chain, a rule in one, or a jump to one. */
+/** Whether a line belongs to kib: one of its chains, a rule in one, or a jump to one. */
 export function isKibLine(l: IptLine): boolean {
-  if (l.kind === 'chain') return l.chain.startsWith(KIB_CHAIN_PREFIX);
-  if (l.kind === 'rule') {
-    return l.chain.startsWith(KIB_CHAIN_PREFIX) || (l.target?.startsWith(KIB_CHAIN_PREFIX) ?? false);
-  }
+  if (l.kind === 'chain') return KIB_CHAINS.has(l.chain);
+  if (l.kind === 'rule') return KIB_CHAINS.has(l.chain) || KIB_CHAINS.has(l.target ?? '');
   return false;
 }
 

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { KibError } from '../errors.ts';
 import { HOST, rooted } from '../paths.ts';
 import { splitWords } from '../formats/words.ts';
-import { parseIpv4Cidr, parseIpv6Cidr, type Ipv4Net, type Ipv6Net } from './net.ts';
+import { parseIpv4Cidr, parseIpv6Cidr, prefixGroups, type Ipv4Net, type Ipv6Net } from './net.ts';
 import {
   checkIpv4Cidr,
   checkIpv6Cidr,
@@ -114,6 +114,7 @@ export function parseConfig(content: string): HostConfig {
     throw new KibError('config', `${HOST.config}${lineOf(content, at)}: ${message}`);
   }
   const c = result.data;
+  checkDistinctNets(content, c);
   return {
     domain: c.domain,
     upstream: c['upstream-interface'],
@@ -134,6 +135,21 @@ export function parseConfig(content: string): HostConfig {
       group6: c['group-address6'],
     },
   };
+}
+
+/** The public, private and group IPv6 networks must not overlap: each is its own bridge. */
+function checkDistinctNets(content: string, c: Partial<Record<'public-address6' | 'private-address6' | 'group-address6', string>>): void {
+  const nets = (['public-address6', 'private-address6', 'group-address6'] as const)
+    .filter((key) => c[key])
+    .map((key) => ({ key, net: parseIpv6Cidr(c[key]!)! }));
+  for (let i = 0; i < nets.length; i++) {
+    for (let j = i + 1; j < nets.length; j++) {
+      const bits = Math.min(nets[i].net.prefix, nets[j].net.prefix);
+      if (prefixGroups(nets[i].net.host, bits).join() === prefixGroups(nets[j].net.host, bits).join()) {
+        throw new KibError('config', `${HOST.config}${lineOf(content, nets[j].key)}: '${nets[j].key}' overlaps '${nets[i].key}'`);
+      }
+    }
+  }
 }
 
 /** The first key that appears on two lines, with both line numbers. */

@@ -4,7 +4,15 @@ import { z } from 'zod';
 import { KibError } from '../errors.ts';
 import { HOST } from '../paths.ts';
 import { openState, STATE_VERSION } from './state.ts';
-import { ARCHES, DRIVE_DEVICES } from './vm.ts';
+import { ARCHES, DRIVE_DEVICES, MAX_GROUPS } from './vm.ts';
+import { checkAppend, checkBootPath, checkDiskName, checkSshKey, checkVgName, checkVmName } from './validate.ts';
+
+/** A string the given check accepts (the check returns a message for a bad one). */
+const checked = (check: (v: string) => string | undefined) =>
+  z.string().superRefine((v, ctx) => {
+    const problem = check(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 export const Forward4Schema = z.object({
   proto: z.enum(['tcp', 'udp']),
@@ -30,36 +38,41 @@ export const VmSchema = z
     memMiB: z.number().int().positive(),
     driveDevice: z.enum(DRIVE_DEVICES),
     accel: z.enum(['kvm', 'tcg']).nullable(),
-    vg: z.string().nullable(),
-    disks: z.array(z.string()),
-    sshKeys: z.array(z.string()),
+    vg: checked(checkVgName).nullable(),
+    disks: z.array(checked(checkDiskName)),
+    sshKeys: z.array(checked(checkSshKey)),
     net: z.object({
       user: z.boolean(),
       public: z.boolean(),
       private: z.boolean(),
-      groups: z.array(z.number().int().min(1).max(9999)),
+      groups: z.array(z.number().int().min(1).max(9999)).max(MAX_GROUPS),
     }),
-    forward4: z.array(Forward4Schema),
+    forward4: z.array(Forward4Schema).refine(
+      (fs) => new Set(fs.map((f) => `${f.proto}/${f.external}`)).size === fs.length,
+      'a host port is forwarded twice',
+    ),
     open6: z.array(Open6Schema),
     boot: z.object({
-      kernel: z.string().nullable(),
-      initrd: z.string().nullable(),
-      append: z.string().nullable(),
+      kernel: checked(checkBootPath).nullable(),
+      initrd: checked(checkBootPath).nullable(),
+      append: checked(checkAppend).nullable(),
     }),
   })
   .strict();
+
+const VmName = checked(checkVmName);
 
 export type Vm = z.infer<typeof VmSchema>;
 
 const StateSchema = z
   .object({
     version: z.literal(STATE_VERSION),
-    vms: z.record(z.string(), VmSchema),
+    vms: z.record(VmName, VmSchema),
     /**
      * VMs whose removal has begun: their host entries stay kib's until a reconcile has
      * removed them, so a crash half-way through `remove` cannot orphan them.
      */
-    removing: z.record(z.string(), z.object({ uid: z.number().int().positive() }).strict()),
+    removing: z.record(VmName, z.object({ uid: z.number().int().positive() }).strict()),
     /** The last value handed out of each pool, so freed ones are reused only when fresh ones run out. */
     cursors: z
       .object({
@@ -79,12 +92,21 @@ export function parseState(content: string, file: string = HOST.state): State {
   return sealed ? (json as State) : validateState(json, file);
 }
 
+/** A path into the state as a reader would write it: vms.web.cpus, removing["a b"]. */
+function formatPath(path: PropertyKey[]): string {
+  return path
+    .map((p, i) => (typeof p === 'number' ? `.${p}` : /^[A-Za-z_$][\w$]*$/.test(String(p)) ? `${i === 0 ? '' : '.'}${String(p)}` : `[${JSON.stringify(String(p))}]`))
+    .join('');
+}
+
 /** Full validation against the schema, plus the rules a schema cannot say. */
 export function validateState(json: unknown, file: string = HOST.state): State {
   const result = StateSchema.safeParse(json);
   if (!result.success) {
     const issue = result.error.issues[0];
-    throw new KibError('state', `${file} is invalid at ${issue.path.join('.') || 'top level'}: ${issue.message}`);
+    // A bad record key carries the key's own problem one level down.
+    const detail = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+    throw new KibError('state', `${file} is invalid at ${formatPath(issue.path) || 'top level'}: ${detail}`);
   }
   checkUnique(result.data, file);
   return result.data;

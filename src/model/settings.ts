@@ -11,14 +11,17 @@ import {
   parseMiB,
   parseOpen6,
   printable,
-  VG_NAME,
   formatForward4,
+  formatOpen6,
+  checkVgName,
+  checkBootPath,
+  checkAppend,
 } from './validate.ts';
 import { DRIVE_DEVICES, MAX_GROUPS, type VmSettings } from './vm.ts';
 
 /** Flags as the CLI hands them over: undefined when not given. */
 export interface VmFlags {
-  cpus?: number;
+  cpus?: string | number;
   mem?: string;
   arch?: string;
   driveDevice?: string;
@@ -47,8 +50,9 @@ export function applyFlags(base: VmSettings, flags: VmFlags): VmSettings {
 
   if (flags.cpus !== undefined) {
     const max = os.availableParallelism();
-    if (!Number.isInteger(flags.cpus) || flags.cpus < 1 || flags.cpus > max) fail(`invalid --cpus '${flags.cpus}': expected 1-${max} (this host's CPUs)`);
-    else s.cpus = flags.cpus;
+    const cpus = /^\d{1,4}$/.test(String(flags.cpus)) ? Number(flags.cpus) : NaN;
+    if (!(cpus >= 1 && cpus <= max)) fail(`invalid --cpus '${printable(String(flags.cpus))}': expected 1-${max} (this host's CPUs)`);
+    else s.cpus = cpus;
   }
   if (flags.mem !== undefined) {
     const mib = parseMiB(String(flags.mem));
@@ -68,7 +72,7 @@ export function applyFlags(base: VmSettings, flags: VmFlags): VmSettings {
     else s.accel = flags.accel === 'default' ? null : (flags.accel as 'kvm' | 'tcg');
   }
   if (flags.vg !== undefined) {
-    if (flags.vg !== false && !VG_NAME.test(flags.vg)) fail(`invalid --vg '${printable(flags.vg)}': not a volume group name`);
+    if (flags.vg !== false && checkVgName(flags.vg)) fail(`invalid --vg '${printable(flags.vg)}': not a volume group name`);
     else s.vg = flags.vg === false ? null : flags.vg;
   }
   const disks = list(flags.addDisk);
@@ -107,16 +111,18 @@ export function applyFlags(base: VmSettings, flags: VmFlags): VmSettings {
     const parsed = opens.map((o) => parseOpen6(String(o)));
     const problem = parsed.find((p) => typeof p === 'string');
     if (problem) fail(problem as string);
-    else s.open6 = dedupe(parsed as VmSettings['open6'], (o) => `${o.proto}:${o.port}`);
+    else s.open6 = dedupe(parsed as VmSettings['open6'], formatOpen6);
   }
   for (const key of ['kernel', 'initrd'] as const) {
     const v = flags[key];
     if (v === undefined) continue;
-    if (v !== false && (!v.startsWith('/') || /[\0-\x1f,]/.test(v))) fail(`invalid --${key} '${printable(v)}': expected an absolute path without commas or control characters`);
+    const problem = v === false ? undefined : checkBootPath(v);
+    if (problem) fail(`invalid --${key}: ${problem}`);
     else s.boot[key] = v === false ? null : v;
   }
   if (flags.append !== undefined) {
-    if (flags.append !== false && /[\0-\x1f]/.test(flags.append)) fail(`invalid --append: control characters are not allowed`);
+    const problem = flags.append === false ? undefined : checkAppend(flags.append);
+    if (problem) fail(`invalid --append: ${problem}`);
     else s.boot.append = flags.append === false ? null : flags.append;
   }
   if (problems.length > 0) throw new KibError('usage', problems.join('; '));
@@ -133,6 +139,11 @@ export function checkSettings(name: string, s: VmSettings, state: State): void {
   if ((s.forward4.length > 0 || s.open6.length > 0) && !s.net.public) {
     throw new KibError('usage', `VM ${name}: --forward4 and --open6 need the public network (--public)`);
   }
+  const external = s.forward4.map((f) => `${f.proto}/${f.external}`);
+  const twice = external.find((e, i) => external.indexOf(e) !== i);
+  if (twice) throw new KibError('usage', `VM ${name}: host port ${twice} is forwarded twice`);
+  // A forward takes the host port on the upstream interface: the host's own SSH would be gone.
+  if (external.includes('tcp/22')) throw new KibError('usage', `VM ${name}: host port tcp/22 is the host's SSH; forward another port to the VM's 22`);
   for (const f of s.forward4) {
     for (const [other, vm] of Object.entries(state.vms)) {
       if (other === name) continue;

@@ -9,6 +9,7 @@ import { migrateLegacyState, readLegacyState } from './legacy.ts';
 import { emptyState, readStateFile, renderState, type State } from './state.ts';
 import { validateState } from './schema.ts';
 import { parseColonDb } from '../formats/colon-db.ts';
+import { parseIpv4 } from './net.ts';
 import { KibError } from '../errors.ts';
 
 export interface LoadedState {
@@ -34,25 +35,21 @@ export async function loadState(root: string, config?: HostConfig): Promise<Load
     if (vm.uid === 0) vm.uid = allocateUid(migrated, config, taken, ours);
     if (vm.displayPort === 0) vm.displayPort = allocateDisplayPort(migrated, config, new Set(Object.values(migrated.vms).map((v) => v.displayPort)));
   }
-  const ips = Object.values(migrated.vms).map((v) => v.ipv4).sort((a, b) => ipKey(a) - ipKey(b));
+  const ips = Object.values(migrated.vms).map((v) => v.ipv4).sort((a, b) => (parseIpv4(a) ?? 0) - (parseIpv4(b) ?? 0));
   migrated.cursors.ipv4 = ips.at(-1) ?? null;
   // Validate the result exactly as a later load will.
   return { state: validateState(migrated, HOST.legacyState), migrated: true };
 }
 
-function ipKey(ip: string): number {
-  return ip.split('.').reduce((n, p) => n * 256 + Number(p), 0);
-}
-
 /** Writes the state (rendered text, or a state to render). */
 export async function saveState(root: string, state: State | string): Promise<void> {
   const text = typeof state === 'string' ? state : renderState(state);
-  await writeFileAtomic(rooted(root, HOST.state), text, 0o600, { uid: 0, gid: 0 });
+  await writeFileAtomic(rooted(root, HOST.state), Buffer.from(text, 'utf8').toString('latin1'), 0o600, { uid: 0, gid: 0 });
 }
 
 async function readText(root: string, hostPath: string): Promise<string> {
   try {
-    return await readFile(rooted(root, hostPath), 'utf8');
+    return await readFile(rooted(root, hostPath), 'latin1');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
     throw error;
@@ -66,14 +63,16 @@ export async function takenIds(root: string): Promise<TakenIds> {
   return { uids: ids(await readText(root, HOST.passwd)), gids: ids(await readText(root, HOST.group)) };
 }
 
-/** Names of entries in passwd and group under root. */
-export async function hostNames(root: string): Promise<{ users: Set<string>; groups: Set<string>; shadowGid?: number }> {
-  const names = (content: string) => new Set(parseColonDb(content).entries.flatMap((e) => (e.fields ? [e.fields[0]] : [])));
-  const group = await readText(root, HOST.group);
-  const shadow = parseColonDb(group).entries.find((e) => e.fields?.[0] === 'shadow')?.fields?.[2];
-  return {
-    users: names(await readText(root, HOST.passwd)),
-    groups: names(group),
-    shadowGid: shadow && /^\d+$/.test(shadow) ? Number(shadow) : undefined,
-  };
+/** Every name in passwd, shadow, group and gshadow under root, and the shadow group's gid. */
+export async function hostNames(root: string): Promise<{ names: Set<string>; shadowGid?: number }> {
+  const names = new Set<string>();
+  let shadowGid: number | undefined;
+  for (const file of [HOST.passwd, HOST.shadow, HOST.group, HOST.gshadow]) {
+    for (const e of parseColonDb(await readText(root, file)).entries) {
+      if (!e.fields) continue;
+      names.add(e.fields[0]);
+      if (file === HOST.group && e.fields[0] === 'shadow' && /^\d+$/.test(e.fields[2] ?? '')) shadowGid = Number(e.fields[2]);
+    }
+  }
+  return { names, shadowGid };
 }

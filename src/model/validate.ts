@@ -8,15 +8,30 @@ import { parseIpv4Cidr, parseIpv6Cidr } from './net.ts';
  * digits only, so none of these can be ambiguous, at most 11 characters.
  */
 export const VM_NAME = /^[a-z][a-z0-9]{0,10}$/;
-/** Names kib uses itself (the kib-admin group) or that LVM reserves. */
-const RESERVED_NAMES = new Set(['admin', 'snapshot', 'pvmove']);
+/** kib-admin is kib's own group; LVM reserves volume names starting with snapshot or pvmove. */
+const RESERVED_NAME = /^(admin$|snapshot|pvmove)/;
 
 export function checkVmName(name: string): string | undefined {
   if (!VM_NAME.test(name)) {
     return `invalid VM name '${printable(name)}': use 1-11 lowercase letters and digits, starting with a letter`;
   }
-  if (RESERVED_NAMES.has(name)) return `invalid VM name '${name}': the name is reserved`;
+  if (RESERVED_NAME.test(name)) return `invalid VM name '${name}': the name is reserved`;
   return undefined;
+}
+
+/** A volume group name LVM accepts (not '.' or '..'). */
+export function checkVgName(name: string): string | undefined {
+  return VG_NAME.test(name) && name !== '.' && name !== '..' ? undefined : `invalid volume group name '${printable(name)}'`;
+}
+
+/** A boot file (--kernel, --initrd): an absolute path qemu's option syntax cannot misread. */
+export function checkBootPath(path: string): string | undefined {
+  return path.startsWith('/') && !/[\0-\x1f,]/.test(path) ? undefined : `'${printable(path)}' is not an absolute path without commas or control characters`;
+}
+
+/** A kernel command line: one line, printable. */
+export function checkAppend(cmdline: string): string | undefined {
+  return /[\0-\x1f\x7f]/.test(cmdline) ? 'control characters are not allowed in a kernel command line' : undefined;
 }
 
 export const DISK_NAME = /^[a-z][a-z0-9]{0,15}$/;

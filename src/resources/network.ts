@@ -1,6 +1,6 @@
 // The VM networks: bridges and taps (ifupdown), DHCP/DNS/RA (dnsmasq), the firewall
 // (iptables v4/v6) and forwarding (sysctl).
-import { BUILTIN_CHAINS, mergeIptables, type KibRules } from '../formats/iptables-save.ts';
+import { BUILTIN_CHAINS, KIB_CHAINS, mergeIptables, type KibRules } from '../formats/iptables-save.ts';
 import { splitLines } from '../formats/lines.ts';
 import { formatIpv4, formatIpv6, netmaskOf, prefixGroups, slaacAddress, type Ipv6Net } from '../model/net.ts';
 import { HOST } from '../paths.ts';
@@ -45,7 +45,10 @@ export function parseKibRules(rendered: string): KibRules {
     if (t.startsWith('*')) {
       const name = t.slice(1);
       current = tables[name] = { builtins: BUILTIN_CHAINS[name] ?? [], chains: [], jumps: [], rules: [] };
-    } else if (t.startsWith(':')) current!.chains.push(t.slice(1));
+    } else if (t.startsWith(':')) {
+      if (!KIB_CHAINS.has(t.slice(1))) throw new Error(`template chain ${t.slice(1)} is not one of KIB_CHAINS`);
+      current!.chains.push(t.slice(1));
+    }
     else if (t.split(/\s+/)[1]?.startsWith('KIB_')) current!.rules.push(t);
     else current!.jumps.push(t);
   }
@@ -142,7 +145,8 @@ function renderDnsmasqHosts(d: Desired): string {
 
 function renderSysctl(d: Desired): string {
   const { config } = d;
-  return render('sysctl.conf', { ipv6: Boolean(config.public6 || config.private6 || config.group6), upstream: config.upstream });
+  // In sysctl keys a VLAN interface's dot is written as a slash (eth0.100 -> eth0/100).
+  return render('sysctl.conf', { ipv6: Boolean(config.public6 || config.private6 || config.group6), upstream: config.upstream.replace(/\./g, '/') });
 }
 
 /** The network resources; each renders when planned. */

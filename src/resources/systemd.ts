@@ -13,17 +13,31 @@ export const SHUTDOWN_TIMEOUT = 90;
 export const unitOf = (name: string) => `kib-${name}.service`;
 export const installUnitOf = (name: string) => `kib-${name}-install@.service`;
 
-/** Quotes one argument for a systemd Exec line: specifiers other than %t are escaped. */
+/**
+ * Quotes one argument for a systemd Exec line so that systemd passes it on verbatim:
+ * specifiers (%) and variables ($) are doubled, quotes and backslashes escaped.
+ */
 export function systemdQuote(arg: string): string {
-  const escaped = arg.replace(/%(?!t\/)/g, '%%').replace(/\\/g, '\\\\');
-  return /[\s"'$;]/.test(escaped) || escaped === '' ? `"${escaped.replace(/"/g, '\\"')}"` : escaped;
+  const escaped = arg.replace(/\\/g, '\\\\').replace(/%/g, '%%').replace(/\$/g, '$$$$');
+  return /[\s"';]/.test(escaped) || escaped === '' ? `"${escaped.replace(/"/g, '\\"')}"` : escaped;
 }
 
-/** The supervisor's argv, as the unit runs it. */
+/** The supervisor's argv, as the unit runs it; `runtimeRoot` stands for systemd's %t. */
 export function supervisorArgv(name: string, d: Desired, runtimeRoot = '%t'): string[] {
   const vm = d.state.vms[name];
   return [`${HOST.sbin}/kib-supervise`, `--timeout=${SHUTDOWN_TIMEOUT}`, '--', ...qemuArgv(name, vm, d.config, runtimeRoot)];
 }
+
+/**
+ * The ExecStart line: every argument quoted, and only kib's own runtime directory left
+ * for systemd to expand (%t, the user's runtime directory).
+ */
+export function execStartOf(argv: string[], runtimeRoot: string): string {
+  return argv.map((arg) => systemdQuote(arg).split(systemdQuote(runtimeRoot)).join('%t')).join(' ');
+}
+
+/** A stand-in for %t that no argument can contain (it is not a valid path). */
+const RUNTIME_MARK = '\u0001kib-runtime\u0001';
 
 export function systemdResources(d: Desired): Resource[] {
   const vms = liveVms(d.state);
@@ -46,7 +60,7 @@ export function systemdResources(d: Desired): Resource[] {
     // qemu's own overhead on top of guest memory: page tables, device state, TCG buffers.
     const memoryMax = `${vm.memMiB + 256 + Math.ceil(vm.memMiB / 8)}M`;
     const common = { name, stopTimeout: SHUTDOWN_TIMEOUT + 30, memoryMax, vmUnit: unitOf(name)};
-    const execStart = () => supervisorArgv(name, d).map(systemdQuote).join(' ');
+    const execStart = () => execStartOf(supervisorArgv(name, d, RUNTIME_MARK), RUNTIME_MARK);
     out.push(file(`${HOST.userUnitDir}/${unitOf(name)}`, name, () => render('vm.service', { ...common, execStart: execStart() })));
     const installExec = [`${HOST.sbin}/kib-install`, name, '%i'].join(' ');
     out.push(file(`${HOST.userUnitDir}/${installUnitOf(name)}`, name, () => render('vm-install.service', { ...common, execStart: installExec })));

@@ -3,7 +3,7 @@
 // foreign entry that takes one of kib's ids is a conflict.
 import { KibError } from '../errors.ts';
 import { findEntry, mergeOwnedEntries, parseColonDb, unparseColonDb, type ColonDb } from '../formats/colon-db.ts';
-import { appendLines, joinLines } from '../formats/lines.ts';
+import { appendLines, eolStyle, joinLines } from '../formats/lines.ts';
 import { HOST } from '../paths.ts';
 import { userOf } from '../model/vm.ts';
 import { ROOT_OWNER, type Resource } from '../engine/resource.ts';
@@ -87,7 +87,7 @@ function withMembers(db: ColonDb, group: string, field: number, owned: Set<strin
     if (ours.length === 0 && group !== 'kib') return db;
     const entry = create();
     entry[field] = ours.join(',');
-    const lines = appendLines(db.entries.map((e) => e.line), [{ text: entry.join(':'), eol: '\n' }]);
+    const lines = appendLines(db.entries.map((e) => e.line), [{ text: entry.join(':'), eol: eolStyle(db.entries.map((e) => e.line)) }]);
     return parseColonDb(joinLines(lines));
   }
   const foreign = (fields[field] ?? '').split(',').filter((m) => m !== '' && !owned.has(m));
@@ -95,10 +95,10 @@ function withMembers(db: ColonDb, group: string, field: number, owned: Set<strin
   if ((fields[field] ?? '') === members) return db;
   const updated = fields.slice();
   updated[field] = members;
+  // Only the first entry of a name counts (as for getgrnam); a duplicate stays as it is.
+  const first = db.entries.findIndex((e) => e.fields?.[0] === group);
   return {
-    entries: db.entries.map((e) =>
-      e.fields?.[0] === group ? { line: { ...e.line, text: updated.join(':') }, fields: updated } : e,
-    ),
+    entries: db.entries.map((e, i) => (i === first ? { line: { ...e.line, text: updated.join(':') }, fields: updated } : e)),
   };
 }
 

@@ -47,22 +47,77 @@ const CASES: Record<string, Case> = {
   'group 0': { args: ['create', 'x', '--net-group', '0'], error: /invalid --net-group '0'/ },
   'too many groups': { args: ['create', 'x', ...Array.from({ length: 11 }, (_, i) => ['--net-group', String(i + 1)]).flat()], error: /at most 10 groups/ },
   'bad disk name': { args: ['create', 'x', '--add-disk', 'My-Disk'], error: /invalid disk name 'My-Disk'/ },
-  'relative kernel path': { args: ['create', 'x', '--kernel', 'vmlinuz'], error: /invalid --kernel 'vmlinuz'/ },
+  'relative kernel path': { args: ['create', 'x', '--kernel', 'vmlinuz'], error: /invalid --kernel: 'vmlinuz' is not an absolute path/ },
+  'flag given twice': { args: ['create', 'x', '--append', 'a', '--append', 'b'], error: /--append is given more than once/ },
+  'root given twice': { args: ['--root', '/nonexistent', 'list', '--json', '--dry-run'], error: /--root is given more than once/ },
+  'list flag without a value': { args: ['change', 'web', '--ssh-key'], error: /--ssh-key needs a value \(--no-ssh-key clears the list\)/ },
+  'boolean with a value': { args: ['change', 'web', '--public=no'], error: /--public takes no value/ },
+  'cpus not a number shows the input': { args: ['create', 'x', '--cpus', 'abc'], error: /invalid --cpus 'abc'/ },
+  'cpus without a value': { args: ['change', 'web', '--cpus'], error: /invalid --cpus ''/ },
+  'host port forwarded twice': { args: ['create', 'x', '--public', '--forward4', 'tcp:81:9090', '--forward4', 'tcp:82:9090'], error: /host port tcp\/9090 is forwarded twice/ },
+  "the host's SSH port": { args: ['create', 'x', '--public', '--forward4', 'tcp:22:22'], error: /host port tcp\/22 is the host's SSH/ },
+  'volume group . ': { args: ['create', 'x', '--vg', '.'], error: /invalid --vg '\.'/ },
+  'name LVM reserves': { args: ['create', 'snapshot1'], error: /invalid VM name 'snapshot1': the name is reserved/ },
+  'overlapping IPv6 networks': {
+    args: ['apply'],
+    prepare: (root) => writeFileSync(path.join(root, 'etc/kvm-in-a-box.cfg'), 'domain = a.example\nupstream-interface = eth0\npublic-address = 10.0.0.1/16\npublic-address6 = fd00::1/64\nprivate-address6 = fd00::2/64\n'),
+    error: /kvm-in-a-box\.cfg:5: 'private-address6' overlaps 'public-address6'/,
+  },
+  'public-address moved away from the VMs': {
+    args: ['apply'],
+    prepare: (root) => writeFileSync(path.join(root, 'etc/kvm-in-a-box.cfg'), 'domain = a.example\nupstream-interface = eth0\npublic-address = 10.9.0.1/16\n'),
+    error: /VM web has IPv4 10\.0\.0\.2, outside public-address 10\.9\.0\.1\/16/,
+  },
+  'a state naming a VM outside the rules': {
+    args: ['apply'],
+    prepare: (root) => {
+      const file = path.join(root, 'var/lib/kib/state.json');
+      const state = JSON.parse(require_('fs').readFileSync(file, 'utf8'));
+      delete state.digest;
+      state.removing['../../../../tmp/victim'] = { uid: 4242 };
+      writeFileSync(file, JSON.stringify(state));
+    },
+    error: /state\.json is invalid at removing\["\.\.\/\.\.\/\.\.\/\.\.\/tmp\/victim"\]: invalid VM name/,
+  },
+  'a state holding a bad SSH key': {
+    args: ['apply'],
+    prepare: (root) => {
+      const file = path.join(root, 'var/lib/kib/state.json');
+      const state = JSON.parse(require_('fs').readFileSync(file, 'utf8'));
+      delete state.digest;
+      state.vms.web.sshKeys = ['ssh-ed25519 AAAA\ncommand="sh"'];
+      writeFileSync(file, JSON.stringify(state));
+    },
+    error: /invalid at vms\.web\.sshKeys\.0: invalid SSH key/,
+  },
+  'a shared file that cannot be read': {
+    args: ['create', 'x'],
+    prepare: (root) => {
+      require_('fs').rmSync(path.join(root, 'etc/passwd'));
+      require_('fs').mkdirSync(path.join(root, 'etc/passwd'));
+    },
+    error: /EISDIR/,
+  },
   'unknown flag': { args: ['create', 'x', '--bogus'], error: /Unknown argument: bogus/ },
   'unknown command': { args: ['explode'], error: /Unknown argument: explode/ },
   'foreign kib- user': {
     args: ['create', 'legacy'],
     error: /a user or group named kib-legacy already exists and kib did not create it/,
   },
-  'foreign user holding the next uid': {
-    args: ['create', 'x'],
+  'foreign kib- entry in shadow only': {
+    args: ['create', 'zz'],
+    prepare: (root) => writeFileSync(path.join(root, 'etc/shadow'), `${require_('fs').readFileSync(path.join(root, 'etc/shadow'), 'latin1')}kib-zz:$6$secret:20000::::::\n`),
+    error: /a user or group named kib-zz already exists and kib did not create it/,
+  },
+  "a VM's uid taken by a foreign user": {
+    args: ['apply'],
     prepare: (root) => {
-      // A user added by hand with the uid kib would allocate next, after kib read passwd.
-      const passwd = path.join(root, 'etc/passwd');
-      const state = JSON.parse(require_('fs').readFileSync(path.join(root, 'var/lib/kib/state.json'), 'utf8'));
-      state.vms.web.uid = 1001; // now collides with a foreign user of the busy fixture
-      writeFileSync(path.join(root, 'var/lib/kib/state.json'), `${JSON.stringify(state, null, 2)}\n`);
-      void passwd;
+      // The state (edited by hand) gives web the uid of a foreign user of the busy host.
+      const file = path.join(root, 'var/lib/kib/state.json');
+      const state = JSON.parse(require_('fs').readFileSync(file, 'utf8'));
+      delete state.digest;
+      state.vms.web.uid = 1001;
+      writeFileSync(file, JSON.stringify(state));
     },
     error: /id 1001 of VM web is taken by the foreign entry/,
   },

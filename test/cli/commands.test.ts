@@ -1,6 +1,6 @@
 // The commands as a user runs them: output modes, dry runs, read-only commands, help,
 // completion, and migration from the original kvm-in-a-box.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,14 +10,49 @@ import { cleanup, KEY1, kib, kibOk, mtimes, read, rootFromFixture, snapshot } fr
 test('plan prints the unified diff of every change and writes nothing', () => {
   const root = rootFromFixture('clean');
   try {
+    kibOk(root, 'setup');
+    kibOk(root, 'create', 'web', '--public', '--forward4', 'tcp:80:8080');
+    // Drift: a file deleted, kib's passwd entry and its firewall rules edited by hand.
+    rmSync(path.join(root, 'etc/dnsmasq.kib.hosts'));
+    writeFileSync(path.join(root, 'etc/passwd'), read(root, 'etc/passwd').replace(':/usr/sbin/kib-console', ':/bin/bash'));
+    writeFileSync(path.join(root, 'etc/iptables/rules.v4'), read(root, 'etc/iptables/rules.v4').replace(/^-A KIB_PREROUTING .*\n/m, ''));
     const before = snapshot(root);
+    const times = mtimes(root);
     const r = kibOk(root, 'plan');
-    assert.match(r.stdout, /^--- a\/etc\/group\n\+\+\+ b\/etc\/group\n@@ /m);
-    assert.match(r.stdout, /^\+kib:x:\d+:$/m);
-    assert.match(r.stdout, /^\+Match Group kib$/m);
-    assert.match(r.stdout, /^--- \/dev\/null\n\+\+\+ b\/etc\/iptables\/rules.v4$/m);
-    assert.match(r.stdout, /^would create \/etc\/dnsmasq.d\/kib$/m);
-    assert.equal(snapshot(root), before, 'nothing written, not even the state or the lock');
+    assert.match(r.stdout, /^--- a\/etc\/passwd\n\+\+\+ b\/etc\/passwd\n@@ /m);
+    assert.match(r.stdout, /^-kib-web:x:30000:30000:kib VM web:\/var\/lib\/kib\/home\/web:\/bin\/bash$/m);
+    assert.match(r.stdout, /^\+kib-web:x:30000:30000:kib VM web:\/var\/lib\/kib\/home\/web:\/usr\/sbin\/kib-console$/m);
+    assert.match(r.stdout, /^--- \/dev\/null\n\+\+\+ b\/etc\/dnsmasq.kib.hosts$/m);
+    assert.match(r.stdout, /^\+-A KIB_PREROUTING /m);
+    assert.match(r.stdout, /^would create \/etc\/dnsmasq.kib.hosts$/m);
+    assert.match(r.stdout, /^would update \/etc\/passwd$/m);
+    assert.equal(snapshot(root), before, 'nothing written');
+    assert.equal(mtimes(root), times, 'nothing rewritten');
+    // apply repairs exactly that drift.
+    kibOk(root, 'apply');
+    assert.is(kibOk(root, 'plan').stdout, '');
+  } finally {
+    cleanup(root);
+  }
+});
+
+test('only setup starts without a state file, and never over kib\'s own files', () => {
+  const root = rootFromFixture('clean');
+  try {
+    const before = snapshot(root);
+    const r = kib(root, 'create', 'web');
+    assert.is(r.status, 1);
+    assert.match(r.stderr, /^kib: kib is not set up on this host \(no \/var\/lib\/kib\/state\.json\); run 'kib setup' first\n$/);
+    assert.is(kib(root, 'plan').status, 1);
+    assert.equal(snapshot(root), before, 'a refused command leaves no trace, not even the lock');
+    kibOk(root, 'setup');
+    kibOk(root, 'create', 'web', '--public');
+    rmSync(path.join(root, 'var/lib/kib/state.json'));
+    const lost = kib(root, 'setup');
+    assert.is(lost.status, 1);
+    assert.match(lost.stderr, /state\.json is missing but kib's files are here .*kib-web\.service.*; restore the state file from a backup/);
+    assert.match(kib(root, 'apply').stderr, /not set up/);
+    assert.match(read(root, 'etc/passwd'), /^kib-web:/m, 'nothing was reset');
   } finally {
     cleanup(root);
   }
@@ -178,6 +213,7 @@ test('a state file of the original kvm-in-a-box is migrated on first use', () =>
 test('a state file edited by hand is validated in full and sealed again on the next write', () => {
   const root = rootFromFixture('clean');
   try {
+    kibOk(root, 'setup');
     kibOk(root, 'create', 'web', '--public');
     const file = path.join(root, 'var/lib/kib/state.json');
     writeFileSync(file, read(root, 'var/lib/kib/state.json').replace('"cpus":1', '"cpus":2'));

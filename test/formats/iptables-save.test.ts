@@ -219,19 +219,24 @@ test('merge: every foreign line keeps its bytes and order', () => {
   }
 });
 
-test('merge: existing KIB_* lines, stale ones from a previous run included, are replaced', () => {
+test('merge: kib\'s existing lines, stale ones from a previous run included, are replaced', () => {
   const expected = mergeIptables(BUSY_V4, V4);
-  // A previous run's output with different rules, plus stale lines scattered about.
-  const previous = mergeIptables(BUSY_V4, {
-    ...V4,
-    filter: { ...V4.filter, chains: [...V4.filter.chains, 'KIB_OLD'], jumps: [...V4.filter.jumps, '-A OUTPUT -j KIB_OLD'], rules: ['-A KIB_OLD -j ACCEPT'] },
-  });
+  // A previous run's output with other rules, plus stale lines of kib's chains scattered about.
+  const previous = mergeIptables(BUSY_V4, { ...V4, filter: { ...V4.filter, rules: ['-A KIB_FORWARD -j ACCEPT'] } });
   const stale = previous
-    .replace(':f2b-sshd - [0:0]\n', ':f2b-sshd - [0:0]\n:KIB_GONE - [0:0]\n')
-    .replace('[1877:112620] -A INPUT -p tcp -m tcp --dport 80 -j ACCEPT\n', '$&[7:420] -A INPUT -p udp -j KIB_GONE\n')
-    .replace('[9:540] -A LOCAL_ALLOW', '-A KIB_GONE -s 192.0.2.1/32 -j DROP\n$&');
-  assert.ok(stale.includes('KIB_OLD') && stale.includes('KIB_GONE'), 'the stale lines are in');
+    .replace('[1877:112620] -A INPUT -p tcp -m tcp --dport 80 -j ACCEPT\n', '$&[7:420] -A OUTPUT -j KIB_INPUT\n')
+    .replace('[9:540] -A LOCAL_ALLOW', '-A KIB_INPUT -s 192.0.2.1/32 -j DROP\n$&');
+  assert.ok(stale.includes('-A KIB_FORWARD -j ACCEPT') && stale.includes('-A OUTPUT -j KIB_INPUT'), 'the stale lines are in');
   assert.is(mergeIptables(stale, V4), expected);
+});
+
+test('merge: a foreign chain whose name starts with KIB_ is foreign, with its rules and jumps', () => {
+  const text = '*filter\n:INPUT DROP [0:0]\n:KIB_LOCAL - [0:0]\n-A INPUT -s 192.0.2.0/24 -j KIB_LOCAL\n-A INPUT -j REJECT\n-A KIB_LOCAL -j ACCEPT\nCOMMIT\n';
+  const out = mergeIptables(text, V6);
+  assert.is(foreignOf(out), text, 'every foreign line kept, in order');
+  assert.match(out, /^:KIB_LOCAL - \[0:0\]$/m);
+  assert.match(out, /^-A INPUT -s 192\.0\.2\.0\/24 -j KIB_LOCAL$/m);
+  assert.match(out, /^-A KIB_LOCAL -j ACCEPT$/m);
 });
 
 test('merge: merging twice gives the same bytes', () => {

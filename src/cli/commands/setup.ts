@@ -10,7 +10,7 @@ export const setupCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   handler: async (args) => {
     const ctx = contextOf(args);
     const { reconcile } = await import('../../reconcile.ts');
-    const result = await reconcile(ctx);
+    const result = await reconcile(ctx, { setup: true });
     printResult(ctx, result.changes, {});
   },
 };
