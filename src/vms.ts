@@ -1,19 +1,16 @@
-// The VM lifecycle behind create, change, remove and info: each is a state change that
-// the reconcile turns into host resources.
+// The VM lifecycle behind create, change and remove: each is a state change that the
+// reconcile turns into host resources.
 import type { Context } from './context.ts';
 import { KibError } from './errors.ts';
 import { allocate } from './model/allocate.ts';
 import { loadConfig } from './model/config.ts';
-import { net6Of } from './model/addresses.ts';
 import { applyFlags, checkSettings, type VmFlags } from './model/settings.ts';
 import { getVm } from './model/state.ts';
 import { hostNames, loadState, takenIds } from './model/store.ts';
 import { checkVmName } from './model/validate.ts';
-import { DEFAULT_SETTINGS, userOf, volumesOf, type Vm } from './model/vm.ts';
+import { DEFAULT_SETTINGS, userOf, volumesOf } from './model/vm.ts';
 import { reconcile, type ReconcileResult } from './reconcile.ts';
 import { allResources } from './resources/index.ts';
-import { supervisorArgv } from './resources/systemd.ts';
-import { homeOf } from './resources/users.ts';
 
 function checkName(name: string): void {
   const problem = checkVmName(name);
@@ -65,56 +62,6 @@ export async function removeVm(ctx: Context, name: string): Promise<ReconcileRes
     },
   });
   return { ...result, keptVolumes };
-}
-
-export interface VmInfo extends Vm {
-  name: string;
-  user: string;
-  home: string;
-  ipv6?: { public?: string; private?: string };
-  /** The supervisor command line the VM's unit runs (%t is the user's runtime directory). */
-  argv: string[];
-}
-
-export async function vmInfo(ctx: Context, name: string): Promise<VmInfo> {
-  checkName(name);
-  const config = await loadConfig(ctx.root);
-  const { state } = await loadState(ctx.root, config);
-  const vm = getVm(state, name);
-  return {
-    name,
-    user: userOf(name),
-    home: homeOf(name),
-    ...vm,
-    ipv6: net6Of(config, vm),
-    argv: supervisorArgv(name, { config, state, facts: {} }),
-  };
-}
-
-export function formatInfo(info: VmInfo): string[] {
-  const nets = (['user', 'public', 'private'] as const).filter((n) => info.net[n]);
-  const lines = [
-    `name:         ${info.name}`,
-    `user:         ${info.user} (uid ${info.uid})`,
-    `home:         ${info.home}`,
-    `cpus:         ${info.cpus}`,
-    `memory:       ${info.memMiB} MiB`,
-    `accelerator:  ${info.accel ?? 'host default'}`,
-    `drive device: ${info.driveDevice}`,
-    `volumes:      ${info.vg ? `${info.vg}/${[info.name, ...info.disks.map((d) => `${info.name}-${d}`)].join(', ')}` : 'none'}`,
-    `networks:     ${[...nets, ...info.net.groups.map((g) => `group ${g}`)].join(', ') || 'none'}`,
-    `MAC:          ${info.mac}`,
-    `IPv4:         ${info.ipv4}`,
-  ];
-  if (info.ipv6?.public) lines.push(`IPv6:         ${info.ipv6.public}`);
-  if (info.ipv6?.private) lines.push(`IPv6 private: ${info.ipv6.private}`);
-  lines.push(
-    `forwards:     ${info.forward4.map((f) => `${f.proto} host:${f.external} -> ${f.internal}`).join(', ') || 'none'}`,
-    `open IPv6:    ${info.open6.map((o) => `${o.proto}/${o.port}`).join(', ') || 'none'}`,
-    `display port: ${info.displayPort}`,
-    `ssh keys:     ${info.sshKeys.length}`,
-  );
-  return lines;
 }
 
 export async function resourcePaths(ctx: Context): Promise<string[]> {

@@ -10,7 +10,7 @@ export const infoCommand: CommandModule<GlobalArgs, Args> = {
   builder: (y) => y.positional('name', { type: 'string', demandOption: true, describe: 'VM name' }) as never,
   handler: async (args) => {
     const ctx = contextOf(args);
-    const { vmInfo, formatInfo } = await import('../../vms.ts');
+    const { vmInfo, formatInfo } = await import('../../vm-info.ts');
     const info = await vmInfo(ctx, String(args.name));
     if (ctx.json) ctx.out(JSON.stringify(info, null, 2));
     else for (const line of formatInfo(info)) ctx.out(line);
