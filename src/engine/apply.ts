@@ -1,11 +1,11 @@
 // Applying a plan: every candidate is written beside its target and checked by its
 // validator first; only when all pass does anything replace a live file. Then the
 // renames, attribute fixes, deletions and directories, in plan order.
-import { mkdir, rm, unlink } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import { KibError } from '../errors.ts';
 import { run, which } from '../exec.ts';
 import { rooted } from '../paths.ts';
-import { candidatePath, commitCandidate, discardCandidate, ensureDir, setAttributes, writeCandidate } from './atomic.ts';
+import { candidatePath, commitCandidate, discardCandidate, ensureDir, removeTree, setAttributes, writeCandidate } from './atomic.ts';
 import type { Change, FileResource } from './resource.ts';
 import path from 'node:path';
 
@@ -47,7 +47,7 @@ async function commitChange(root: string, change: Change, candidate: string | un
   const target = rooted(root, r.path);
   if (candidate) return commitCandidate(candidate, target);
   if (change.action === 'delete') {
-    return r.kind === 'dir' ? rm(target, { recursive: true, force: true }) : unlink(target).catch(ignoreMissing);
+    return r.kind === 'dir' ? removeTree(target) : unlink(target).catch(ignoreMissing);
   }
   if (r.kind === 'dir' && change.action === 'create') {
     await ensureDir(path.dirname(target));

@@ -1,7 +1,8 @@
 // Atomic replacement of files: a temp file in the same directory gets the content, mode
 // and owner, is flushed to disk, and is renamed over the target. Killed at any instant,
 // the target is either the old file or the new one.
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import fse from 'fs-extra';
 import path from 'node:path';
 import type { Owner } from './resource.ts';
 
@@ -67,7 +68,12 @@ export async function setAttributes(target: string, mode: number, owner: Owner):
 
 /** Creates missing parent directories (0755), as package-managed directories are. */
 export async function ensureDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o755 });
+  await fse.ensureDir(dir, 0o755);
+}
+
+/** Deletes a directory tree (a removed VM's home). */
+export async function removeTree(dir: string): Promise<void> {
+  await fse.remove(dir);
 }
 
 async function syncDir(dir: string): Promise<void> {
