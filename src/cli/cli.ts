@@ -24,6 +24,10 @@ function checkBooleans(argv: string[]): void {
 
 export function buildCli(argv: string[]) {
   checkBooleans(argv);
+  // yargs prints help through process.stdout: a reader that goes away early is not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
   return yargs(argv)
     .scriptName('kib')
     .usage('Usage: kib [options] COMMAND\n\nkvm-in-a-box: declare VMs, and kib reconciles the host to them.')

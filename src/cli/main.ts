@@ -52,11 +52,6 @@ function asKibError(error: unknown): unknown {
   return error;
 }
 
-// A reader that goes away early (kib plan | head) is not an error.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EPIPE') throw error;
-});
-
 void main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });
