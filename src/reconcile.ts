@@ -26,12 +26,16 @@ export interface ReconcileOptions {
   scopes?: Set<string>;
   /** `kib setup`: the one command that may start without a state file. */
   setup?: boolean;
+  /** Runs under the lock once the files are in place (not in dry runs): disk images. */
+  afterApply?: (state: State, config: HostConfig) => Promise<string[]>;
 }
 
 export interface ReconcileResult {
   changes: ChangeSummary[];
   state: State;
   config: HostConfig;
+  /** What afterApply did, one line each (already printed). */
+  extra?: string[];
 }
 
 export async function reconcile(ctx: Context, options: ReconcileOptions = {}): Promise<ReconcileResult> {
@@ -117,7 +121,8 @@ async function reconcileLocked(ctx: Context, config: HostConfig, options: Reconc
     await saveState(ctx.root, state);
   }
   reportChanges(ctx, changes, false);
-  return { changes: summarize(changes, ctx.verbosity === 'verbose'), state, config };
+  const extra = (await options.afterApply?.(state, config)) ?? [];
+  return { changes: summarize(changes, ctx.verbosity === 'verbose'), state, config, extra };
 }
 
 /** Addresses never move, so a VM outside a changed public-address is an error to resolve by hand. */

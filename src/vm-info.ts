@@ -10,6 +10,7 @@ import { checkVmName } from './model/validate.ts';
 import { userOf, type Vm } from './model/vm.ts';
 import { supervisorArgv } from './resources/systemd.ts';
 import { homeOf } from './resources/users.ts';
+import { diskFilesOf, type DiskFile } from './storage/paths.ts';
 
 export interface VmInfo extends Vm {
   name: string;
@@ -18,6 +19,7 @@ export interface VmInfo extends Vm {
   ipv6?: { public?: string; private?: string };
   /** The supervisor command line the VM's unit runs (%t is the user's runtime directory). */
   argv: string[];
+  diskFiles: DiskFile[];
 }
 
 export async function vmInfo(ctx: Context, name: string): Promise<VmInfo> {
@@ -33,6 +35,7 @@ export async function vmInfo(ctx: Context, name: string): Promise<VmInfo> {
     ...vm,
     ipv6: net6Of(config, vm),
     argv: supervisorArgv(name, { config, state, facts: {} }),
+    diskFiles: diskFilesOf(name, vm, config),
   };
 }
 
@@ -46,7 +49,8 @@ export function formatInfo(info: VmInfo): string[] {
     `memory:       ${info.memMiB} MiB`,
     `accelerator:  ${info.accel ?? 'host default'}`,
     `drive device: ${info.driveDevice}`,
-    `volumes:      ${info.vg ? `${info.vg}/${[info.name, ...info.disks.map((d) => `${info.name}-${d}`)].join(', ')}` : 'none'}`,
+    `storage:      ${info.storage}${info.base ? ` (linked clone of ${info.base})` : ''}`,
+    ...info.diskFiles.map((d) => `disk:         ${d.file} (${d.sizeMiB} MiB${d.disk ? `, ${d.disk}` : ''})`),
     `networks:     ${[...nets, ...info.net.groups.map((g) => `group ${g}`)].join(', ') || 'none'}`,
     `MAC:          ${info.mac}`,
     `IPv4:         ${info.ipv4}`,

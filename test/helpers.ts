@@ -60,9 +60,12 @@ export interface KibRun {
   stderr: string;
 }
 
+/** The environment kib runs in: no colour settings of the test runner's (Node warns about conflicting ones). */
+const KIB_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'FORCE_COLOR' && k !== 'NO_COLOR'));
+
 /** Runs the built CLI against a root. */
 export function kib(root: string, ...args: string[]): KibRun {
-  const r = spawnSync(process.execPath, [KIB, '--root', root, ...args], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [KIB, '--root', root, ...args], { encoding: 'utf8', env: KIB_ENV });
   return { status: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -75,7 +78,7 @@ export function kibOk(root: string, ...args: string[]): KibRun {
 
 /** Starts the CLI without waiting. */
 export function kibAsync(root: string, ...args: string[]) {
-  return spawn(process.execPath, [KIB, '--root', root, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [KIB, '--root', root, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: KIB_ENV });
 }
 
 /** Every file under dir with its content as a byte string (directories end in '/'). */

@@ -2,6 +2,9 @@
 import yargs from 'yargs';
 import { KibError } from '../errors.ts';
 import { applyCommand } from './commands/apply.ts';
+import { diskCommand } from './commands/disk.ts';
+import { imagesCommand } from './commands/images.ts';
+import { lvCommand, lvsCommand } from './commands/lv.ts';
 import { changeCommand } from './commands/change.ts';
 import { createCommand } from './commands/create.ts';
 import { infoCommand } from './commands/info.ts';
@@ -45,6 +48,10 @@ export function buildCli(argv: string[]) {
     .command(listResourcesCommand)
     .command(planCommand)
     .command(applyCommand)
+    .command(lvCommand)
+    .command(lvsCommand)
+    .command(diskCommand)
+    .command(imagesCommand)
     .completion('completion', 'Print the bash completion script')
     .demandCommand(1, 'no command given; see kib --help')
     .recommendCommands()

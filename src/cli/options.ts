@@ -41,8 +41,12 @@ export function vmFlags<T>(yargs: Argv<T>) {
     .option('arch', { type: 'string', describe: 'Architecture (x86_64)', group: 'VM:' })
     .option('drive-device', { type: 'string', describe: 'Disk device: virtio-blk-pci, scsi-hd or ide-hd', group: 'VM:' })
     .option('accel', { type: 'string', describe: 'Accelerator: kvm, tcg or default (the host config\'s)', group: 'VM:' })
-    .option('vg', { type: 'string', describe: 'LVM volume group of its disks (--no-vg: none)', group: 'VM:' })
-    .option('add-disk', { type: 'string', array: true, describe: 'Extra disk, volume NAME-DISK (repeatable; replaces the list)', group: 'VM:' })
+    .option('vg', { type: 'string', describe: 'LVM volume group of its disks (--no-vg: none)', group: 'Storage:' })
+    .option('storage', { type: 'string', describe: "Disks on LVM volumes, image files or none (default: the host config's)", group: 'Storage:' })
+    .option('disk-size', { type: 'string', describe: 'Size of the main disk, like 20G', group: 'Storage:' })
+    .option('add-disk', { type: 'string', array: true, describe: 'Extra disk NAME[:SIZE], volume or file NAME-DISK (repeatable; replaces the list)', group: 'Storage:' })
+    .option('image-format', { type: 'string', describe: 'Image file format: qcow2 or raw', group: 'Storage:' })
+    .option('base', { type: 'string', describe: 'Golden image (in the images directory) the main disk is a linked clone of', group: 'Storage:' })
     .option('ssh-key', { type: 'string', array: true, describe: 'Owner SSH public key (repeatable; replaces the list)', group: 'VM:' })
     .option('user', { type: 'boolean', describe: 'User-mode (NAT) network interface', group: 'Network:' })
     .option('public', { type: 'boolean', describe: 'Interface on the public bridge (IPv4 by DHCP, IPv6 by SLAAC)', group: 'Network:' })
@@ -86,6 +90,10 @@ export function vmFlagsOf(args: Record<string, unknown>): VmFlags {
     driveDevice: pick('driveDevice', 'drive-device'),
     accel: pick('accel', 'accel'),
     vg: pick('vg', 'vg'),
+    storage: pick('storage', 'storage'),
+    diskSize: pick('diskSize', 'disk-size'),
+    imageFormat: pick('imageFormat', 'image-format'),
+    base: pick('base', 'base'),
     addDisk: pick('addDisk', 'add-disk'),
     sshKey: pick('sshKey', 'ssh-key'),
     user: pick('user', 'user'),

@@ -14,6 +14,7 @@ import {
   DOMAIN_NAME,
   INTERFACE_NAME,
   normalizeSshKey,
+  parseMiB,
   VG_NAME,
 } from './validate.ts';
 
@@ -47,6 +48,14 @@ const ConfigSchema = z
     'uid-range': range(1000, 59999).prefault('30000-39999'),
     'display-ports': range(1024, 65535).prefault('5900-5999'),
     'lvm-args': z.string().default(''),
+    'lvcreate-args': z.string().default(''),
+    storage: z.enum(['lvm', 'image', 'none']).optional(),
+    'disk-directory': z.string().regex(/^\/[^\0,]*$/, 'not an absolute path').default('/var/lib/kib/disks'),
+    'image-directory': z.string().regex(/^\/[^\0,]*$/, 'not an absolute path').default('/var/lib/kib/images'),
+    'default-disk-size': z
+      .string()
+      .refine((v) => parseMiB(v) !== undefined, 'not a size like 10G')
+      .default('10G'),
   })
   .strict();
 
@@ -65,6 +74,12 @@ export interface HostConfig {
   uidRange: [number, number];
   displayPorts: [number, number];
   lvmArgs: string[];
+  lvcreateArgs: string[];
+  /** Where a VM's disks live unless it says otherwise: LVM with a default VG, else image files. */
+  storage: 'lvm' | 'image' | 'none';
+  diskDir: string;
+  imageDir: string;
+  defaultDiskMiB: number;
   text: Record<string, string | undefined>;
 }
 
@@ -129,6 +144,11 @@ export function parseConfig(content: string): HostConfig {
     uidRange: c['uid-range'],
     displayPorts: c['display-ports'],
     lvmArgs: splitWords(c['lvm-args']),
+    lvcreateArgs: splitWords(c['lvcreate-args']),
+    storage: c.storage ?? (c['default-volume-group'] ? 'lvm' : 'image'),
+    diskDir: c['disk-directory'].replace(/\/+$/, ''),
+    imageDir: c['image-directory'].replace(/\/+$/, ''),
+    defaultDiskMiB: parseMiB(c['default-disk-size'])!,
     text: {
       public6: c['public-address6'],
       private6: c['private-address6'],

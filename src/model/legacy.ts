@@ -69,8 +69,10 @@ export function migrateLegacyState(legacy: Json, passwdContent: string): State {
         : drive === 'virtio'
           ? 'virtio-blk-pci'
           : DEFAULT_SETTINGS.driveDevice,
+      // The original kept every disk on LVM; volume sizes live in LVM, not in its state.
+      storage: typeof sys.vg === 'string' ? 'lvm' : 'none',
       vg: typeof sys.vg === 'string' ? sys.vg : null,
-      disks: asArray(sys.add_disks).map(String),
+      disks: asArray(sys.add_disks).map((d) => ({ name: String(d), sizeMiB: DEFAULT_SETTINGS.diskMiB })),
       sshKeys: asArray(sys.authorized_keys).map((k) => normalizeSshKey(String(k))),
       net: {
         user: Boolean(netCfg.user_if),

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { KibError } from '../errors.ts';
 import { HOST } from '../paths.ts';
 import { openState, STATE_VERSION } from './state.ts';
-import { ARCHES, DRIVE_DEVICES, MAX_GROUPS } from './vm.ts';
-import { checkAppend, checkBootPath, checkDiskName, checkSshKey, checkVgName, checkVmName } from './validate.ts';
+import { ARCHES, DRIVE_DEVICES, IMAGE_FORMATS, MAX_GROUPS, STORAGES } from './vm.ts';
+import { checkAppend, checkBootPath, checkDiskName, checkImageName, checkSshKey, checkVgName, checkVmName } from './validate.ts';
 
 /** A string the given check accepts (the check returns a message for a bad one). */
 const checked = (check: (v: string) => string | undefined) =>
@@ -38,8 +38,17 @@ export const VmSchema = z
     memMiB: z.number().int().positive(),
     driveDevice: z.enum(DRIVE_DEVICES),
     accel: z.enum(['kvm', 'tcg']).nullable(),
+    storage: z.enum(STORAGES),
     vg: checked(checkVgName).nullable(),
-    disks: z.array(checked(checkDiskName)),
+    /** Size of the main disk. */
+    diskMiB: z.number().int().positive(),
+    /** Extra disks: volume NAME-DISK, or image file NAME-DISK. */
+    disks: z
+      .array(z.object({ name: checked(checkDiskName), sizeMiB: z.number().int().positive() }).strict())
+      .refine((ds) => new Set(ds.map((d) => d.name)).size === ds.length, 'a disk name is given twice'),
+    imageFormat: z.enum(IMAGE_FORMATS),
+    /** The golden image the main disk is a linked clone of (image storage). */
+    base: checked(checkImageName).nullable(),
     sshKeys: z.array(checked(checkSshKey)),
     net: z.object({
       user: z.boolean(),

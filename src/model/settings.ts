@@ -16,8 +16,9 @@ import {
   checkVgName,
   checkBootPath,
   checkAppend,
+  checkImageName,
 } from './validate.ts';
-import { DRIVE_DEVICES, MAX_GROUPS, type VmSettings } from './vm.ts';
+import { DRIVE_DEVICES, IMAGE_FORMATS, MAX_GROUPS, STORAGES, type Disk, type VmSettings } from './vm.ts';
 
 /** Flags as the CLI hands them over: undefined when not given. */
 export interface VmFlags {
@@ -27,6 +28,10 @@ export interface VmFlags {
   driveDevice?: string;
   accel?: string;
   vg?: string | false;
+  storage?: string;
+  diskSize?: string;
+  imageFormat?: string;
+  base?: string | false;
   addDisk?: string[] | false;
   sshKey?: string[] | false;
   user?: boolean;
@@ -75,12 +80,31 @@ export function applyFlags(base: VmSettings, flags: VmFlags): VmSettings {
     if (flags.vg !== false && checkVgName(flags.vg)) fail(`invalid --vg '${printable(flags.vg)}': not a volume group name`);
     else s.vg = flags.vg === false ? null : flags.vg;
   }
+  if (flags.storage !== undefined) {
+    if (!(STORAGES as readonly string[]).includes(flags.storage)) fail(`invalid --storage '${printable(flags.storage)}': expected lvm, image or none`);
+    else s.storage = flags.storage as VmSettings['storage'];
+  }
+  if (flags.diskSize !== undefined) {
+    const mib = parseMiB(String(flags.diskSize));
+    if (mib === undefined) fail(`invalid --disk-size '${printable(String(flags.diskSize))}': expected a size like 20G`);
+    else s.diskMiB = mib;
+  }
+  if (flags.imageFormat !== undefined) {
+    if (!(IMAGE_FORMATS as readonly string[]).includes(flags.imageFormat)) fail(`invalid --image-format '${printable(flags.imageFormat)}': expected qcow2 or raw`);
+    else s.imageFormat = flags.imageFormat as VmSettings['imageFormat'];
+  }
+  if (flags.base !== undefined) {
+    const problem = flags.base === false ? undefined : checkImageName(flags.base);
+    if (problem) fail(`invalid --base: ${problem}`);
+    else s.base = flags.base === false ? null : flags.base;
+  }
   const disks = list(flags.addDisk);
   if (disks) {
-    const problem = disks.map(checkDiskName).find(Boolean);
-    if (problem) fail(problem);
-    else if (new Set(disks).size !== disks.length) fail('--add-disk names a disk twice');
-    else s.disks = disks;
+    const parsed = disks.map((d) => parseDisk(String(d), s.diskMiB));
+    const problem = parsed.find((p) => typeof p === 'string');
+    if (problem) fail(problem as string);
+    else if (new Set(parsed.map((d) => (d as Disk).name)).size !== parsed.length) fail('--add-disk names a disk twice');
+    else s.disks = parsed as Disk[];
   }
   const keys = list(flags.sshKey);
   if (keys) {
@@ -129,6 +153,16 @@ export function applyFlags(base: VmSettings, flags: VmFlags): VmSettings {
   return s;
 }
 
+/** Parses --add-disk NAME[:SIZE]; without a size the disk is as large as the main one. */
+function parseDisk(text: string, defaultMiB: number): Disk | string {
+  const [name, size, extra] = text.split(':');
+  const problem = checkDiskName(name);
+  if (problem || extra !== undefined) return problem ?? `invalid --add-disk '${printable(text)}': expected NAME[:SIZE]`;
+  if (size === undefined) return { name, sizeMiB: defaultMiB };
+  const mib = parseMiB(size);
+  return mib === undefined ? `invalid --add-disk '${printable(text)}': '${printable(size)}' is not a size like 20G` : { name, sizeMiB: mib };
+}
+
 function dedupe<T>(items: T[], key: (t: T) => string): T[] {
   const seen = new Set<string>();
   return items.filter((t) => (seen.has(key(t)) ? false : (seen.add(key(t)), true)));
@@ -153,4 +187,8 @@ export function checkSettings(name: string, s: VmSettings, state: State): void {
     }
   }
   if (s.boot.initrd && !s.boot.kernel) throw new KibError('usage', `VM ${name}: --initrd needs --kernel`);
+  if (s.storage === 'lvm' && !s.vg) throw new KibError('usage', `VM ${name}: LVM storage needs a volume group (--vg, or default-volume-group in the config)`);
+  if (s.base && s.storage !== 'image') throw new KibError('usage', `VM ${name}: --base needs image storage (--storage image)`);
+  if (s.base && s.imageFormat !== 'qcow2') throw new KibError('usage', `VM ${name}: a linked clone (--base) is a qcow2 image`);
+  if (s.storage === 'none' && s.disks.length > 0) throw new KibError('usage', `VM ${name}: --add-disk needs storage (--storage lvm or image)`);
 }

@@ -19,6 +19,13 @@ export function checkVmName(name: string): string | undefined {
   return undefined;
 }
 
+/** A golden image: a plain file name in the images directory. */
+export const IMAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
+
+export function checkImageName(name: string): string | undefined {
+  return IMAGE_NAME.test(name) && !name.includes('..') ? undefined : `invalid image name '${printable(name)}': a file name in the images directory`;
+}
+
 /** A volume group name LVM accepts (not '.' or '..'). */
 export function checkVgName(name: string): string | undefined {
   return VG_NAME.test(name) && name !== '.' && name !== '..' ? undefined : `invalid volume group name '${printable(name)}'`;

@@ -5,6 +5,10 @@ export type { Vm };
 
 export const DRIVE_DEVICES = ['virtio-blk-pci', 'scsi-hd', 'ide-hd'] as const;
 export const ARCHES = ['x86_64'] as const;
+export const STORAGES = ['lvm', 'image', 'none'] as const;
+export const IMAGE_FORMATS = ['qcow2', 'raw'] as const;
+export type Storage = (typeof STORAGES)[number];
+export type Disk = Vm['disks'][number];
 
 export type VmSettings = Omit<Vm, 'uid' | 'mac' | 'ipv4' | 'displayPort'>;
 
@@ -15,8 +19,12 @@ export const DEFAULT_SETTINGS: VmSettings = {
   memMiB: 512,
   driveDevice: 'virtio-blk-pci',
   accel: null,
+  storage: 'none',
   vg: null,
+  diskMiB: 10240,
   disks: [],
+  imageFormat: 'qcow2',
+  base: null,
   sshKeys: [],
   net: { user: false, public: false, private: false, groups: [] },
   forward4: [],
@@ -37,5 +45,10 @@ export const MAX_GROUPS = 10;
 
 /** The VM's logical volume names: the main disk, then NAME-DISK for each extra disk. */
 export function volumesOf(name: string, vm: Pick<Vm, 'disks'>): string[] {
-  return [name, ...vm.disks.map((d) => `${name}-${d}`)];
+  return [name, ...vm.disks.map((d) => `${name}-${d.name}`)];
+}
+
+/** Every disk of a VM with its volume or file stem and size: the main one first. */
+export function disksOf(name: string, vm: Pick<Vm, 'disks' | 'diskMiB'>): { disk: string | null; stem: string; sizeMiB: number }[] {
+  return [{ disk: null, stem: name, sizeMiB: vm.diskMiB }, ...vm.disks.map((d) => ({ disk: d.name, stem: `${name}-${d.name}`, sizeMiB: d.sizeMiB }))];
 }

@@ -1,6 +1,7 @@
 // The qemu command line of a VM, built purely from its settings.
 import type { HostConfig } from '../model/config.ts';
-import { privateTapOf, publicTapOf, groupTapOf, volumesOf, type Vm } from '../model/vm.ts';
+import { privateTapOf, publicTapOf, groupTapOf, type Vm } from '../model/vm.ts';
+import { diskFilesOf } from '../storage/paths.ts';
 import { macFromSeed } from '../model/net.ts';
 import { privateMacOf } from '../model/addresses.ts';
 
@@ -31,12 +32,10 @@ export function qemuArgv(name: string, vm: Vm, config: HostConfig, runtimeRoot =
     '-qmp', 'stdio',
   ];
   if (vm.driveDevice === 'scsi-hd') argv.push('-device', 'virtio-scsi-pci,id=scsi0');
-  if (vm.vg) {
-    volumesOf(name, vm).forEach((lv, i) => {
-      argv.push('-drive', `file=/dev/${vm.vg}/${lv},format=raw,if=none,id=disk${i},cache=none`);
-      argv.push('-device', `${vm.driveDevice},drive=disk${i}`);
-    });
-  }
+  diskFilesOf(name, vm, config).forEach(({ file, format }, i) => {
+    argv.push('-drive', `file=${file},format=${format},if=none,id=disk${i},cache=none`);
+    argv.push('-device', `${vm.driveDevice},drive=disk${i}`);
+  });
   const nic = (id: string, netdev: string, mac: string) => {
     argv.push('-netdev', `${netdev},id=${id}`, '-device', `virtio-net-pci,netdev=${id},mac=${mac}`);
   };

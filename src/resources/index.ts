@@ -20,6 +20,6 @@ export function allResources(d: Desired): Resource[] {
  */
 export function hostInputsOf(vm: Vm | undefined): string {
   if (!vm) return '';
-  const { uid, mac, ipv4, net, forward4, open6, vg, disks } = vm;
-  return JSON.stringify({ uid, mac, ipv4, net, forward4, open6, vg, disks });
+  const { uid, mac, ipv4, net, forward4, open6, storage, vg, disks } = vm;
+  return JSON.stringify({ uid, mac, ipv4, net, forward4, open6, storage, vg, disks: disks.map((d) => d.name) });
 }

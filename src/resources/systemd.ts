@@ -66,7 +66,9 @@ export function systemdResources(d: Desired): Resource[] {
     out.push(file(`${HOST.userUnitDir}/${installUnitOf(name)}`, name, () => render('vm-install.service', { ...common, execStart: installExec })));
     out.push(file(`${HOST.lingerDir}/${userOf(name)}`, name, () => ''));
   }
-  const volumes = vms.flatMap(({ name, vm }) => (vm.vg ? volumesOf(name, vm).map((lv) => ({ vg: vm.vg, lv, user: userOf(name) })) : []));
+  const volumes = vms.flatMap(({ name, vm }) =>
+    vm.storage === 'lvm' && vm.vg ? volumesOf(name, vm).map((lv) => ({ vg: vm.vg, lv, user: userOf(name) })) : [],
+  );
   out.push(file(HOST.udevRules, 'host', () => (volumes.length === 0 ? null : render('udev.rules', { volumes }))));
   return out;
 }

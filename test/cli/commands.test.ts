@@ -192,7 +192,8 @@ test('a state file of the original kvm-in-a-box is migrated on first use', () =>
     assert.is(info.ipv4, '10.0.0.7');
     assert.is(info.cpus, 2);
     assert.is(info.memMiB, 1024);
-    assert.equal(info.disks, ['data']);
+    assert.equal(info.disks.map((d: { name: string }) => d.name), ['data']);
+    assert.is(info.storage, 'lvm');
     assert.equal(info.forward4, [{ proto: 'tcp', internal: 443, external: 8443 }]);
     assert.equal(info.open6, [{ proto: 'tcp', port: 22 }]);
     assert.equal(info.sshKeys, [KEY1]);

@@ -30,7 +30,8 @@ test('migrateLegacyState keeps every setting, the MAC, the IPv4 and the existing
   assert.is(vm.ipv4, '10.0.0.2');
   assert.is(vm.uid, 1234);
   assert.is(vm.vg, 'vg0');
-  assert.equal(vm.disks, ['data']);
+  assert.equal(vm.disks.map((d) => d.name), ['data']);
+  assert.is(vm.storage, 'lvm');
   assert.equal(vm.sshKeys, [KEY1]);
   assert.is(vm.cpus, 2);
   assert.is(vm.memMiB, 512);

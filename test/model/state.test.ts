@@ -20,7 +20,7 @@ const vm = (n: number, extra: Partial<Vm> = {}): Vm => ({
 function sampleState(): State {
   const state = emptyState();
   state.vms.zeta = vm(1, { sshKeys: [KEY1], forward4: [{ proto: 'tcp', internal: 80, external: 8080 }], net: { user: false, public: true, private: false, groups: [5] } });
-  state.vms.alpha = vm(2, { accel: 'tcg', disks: ['data'], vg: 'vg0' });
+  state.vms.alpha = vm(2, { accel: 'tcg', storage: 'lvm', disks: [{ name: 'data', sizeMiB: 2048 }], vg: 'vg0' });
   state.vms.mid = vm(3, { open6: [{ proto: 'udp', port: 53 }], boot: { kernel: '/boot/vmlinuz', initrd: null, append: 'console=ttyS0' } });
   state.removing.old = { uid: 30009 };
   state.cursors = { uid: 30003, ipv4: '10.0.0.4', displayPort: 5903 };

@@ -20,8 +20,9 @@ function vm(overrides: Partial<Vm> = {}): Vm {
     mac: '52:54:00:12:34:56',
     ipv4: '10.0.0.2',
     displayPort: 5900,
+    storage: 'lvm',
     vg: 'vg0',
-    disks: ['data'],
+    disks: [{ name: 'data', sizeMiB: 1024 }],
     sshKeys: [KEY1],
     net: { user: true, public: true, private: true, groups: [3] },
     forward4: [{ proto: 'tcp', internal: 80, external: 8080 }],
@@ -62,6 +63,9 @@ const VM_LOCAL: Partial<Vm>[] = [
   { sshKeys: [KEY2] },
   { displayPort: 5999 },
   { boot: { kernel: '/boot/vmlinuz', initrd: '/boot/initrd', append: 'console=ttyS0' } },
+  { diskMiB: 99999 },
+  { imageFormat: 'raw' },
+  { base: 'debian.qcow2' },
 ];
 
 test('fields outside hostInputsOf leave every host-wide file unchanged', () => {
@@ -80,7 +84,7 @@ test('every VM field is either a host input or known to be VM-local', () => {
 
 test('host inputs do reach host-wide files', () => {
   const base = hostFiles(vm());
-  for (const change of [{ ipv4: '10.0.0.9' }, { forward4: [] }, { disks: [] }, { net: { user: false, public: false, private: true, groups: [] } }] as Partial<Vm>[]) {
+  for (const change of [{ ipv4: '10.0.0.9' }, { forward4: [] }, { disks: [] }, { storage: 'image' }, { net: { user: false, public: false, private: true, groups: [] } }] as Partial<Vm>[]) {
     assert.not.equal(hostFiles(vm(change)), base, `${Object.keys(change)[0]} changes a host-wide file`);
   }
 });

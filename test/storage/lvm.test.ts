@@ -1,0 +1,108 @@
+// LVM volumes through kib on a real volume group on a loop device (activation is not
+// possible here: no device-mapper, so volumes are created inactive, as TESTING.md says).
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { cleanup, installed, kib, kibOk, read, rootFromFixture, sh, tempDir } from '../helpers.ts';
+
+const VG = `kibtest${process.pid}`;
+const LVM = ['--driverloaded', 'n'];
+let loop = '';
+let dir = '';
+
+function setUpVg(): boolean {
+  if (!installed('lvcreate') || !installed('losetup')) return false;
+  dir = tempDir();
+  const img = path.join(dir, 'pv.img');
+  sh('truncate', ['-s', '200M', img]);
+  const l = sh('losetup', ['-f', '--show', img]);
+  if (l.status !== 0) return false;
+  loop = l.stdout.trim();
+  return sh('pvcreate', ['-q', ...LVM, loop]).status === 0 && sh('vgcreate', ['-q', ...LVM, VG, loop]).status === 0;
+}
+
+const HAVE = setUpVg();
+
+/** The VG's volumes as LVM itself reports them: name -> MiB. */
+function lvs(): Record<string, number> {
+  const r = sh('lvs', [...LVM, '--noheadings', '--units', 'm', '--nosuffix', '--separator', '|', '-o', 'lv_name,lv_size', VG]);
+  return Object.fromEntries(
+    r.stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .map((l) => [l.split('|')[0], Math.round(Number(l.split('|')[1]))]),
+  );
+}
+
+function lvmRoot(): string {
+  const root = rootFromFixture('clean');
+  writeFileSync(path.join(root, 'etc/kvm-in-a-box.cfg'), `${read(root, 'etc/kvm-in-a-box.cfg')}default-volume-group = ${VG}\nlvm-args = --driverloaded n\nlvcreate-args = -an -Zn\n`);
+  kibOk(root, 'setup');
+  return root;
+}
+
+test('lv create, extend, list and remove for main and extra disks', () => {
+  if (!HAVE) return;
+  const root = lvmRoot();
+  try {
+    kibOk(root, 'create', 'web', '--disk-size', '40M', '--add-disk', 'data:20M');
+    assert.match(read(root, 'etc/udev/rules.d/60-kib.rules'), new RegExp(`ENV\\{DM_VG_NAME\\}=="${VG}", ENV\\{DM_LV_NAME\\}=="web-data", OWNER="kib-web"`));
+    kibOk(root, 'lv', 'create', 'web', '40M');
+    kibOk(root, 'lv', 'create', 'web', '20M', '--subvol', 'data');
+    assert.equal(lvs(), { web: 40, 'web-data': 20 });
+    kibOk(root, 'lv', 'extend', 'web', '60M');
+    assert.equal(lvs(), { web: 60, 'web-data': 20 });
+    assert.equal(JSON.parse(kibOk(root, 'lvs', '--json').stdout), [
+      { vg: VG, lv: 'web', vm: 'web', sizeMiB: 60, running: false },
+      { vg: VG, lv: 'web-data', vm: 'web', sizeMiB: 20, running: false },
+    ]);
+    assert.is(JSON.parse(kibOk(root, 'info', 'web', '--json').stdout).diskMiB, 60, 'the state records the new size');
+    kibOk(root, 'lv', 'remove', 'web', '--subvol', 'data');
+    assert.equal(lvs(), { web: 60 });
+    assert.match(kibOk(root, 'remove', 'web').stdout, new RegExp(`disks are kept: /dev/${VG}/web`));
+    assert.equal(lvs(), { web: 60 }, 'remove keeps the volume');
+  } finally {
+    cleanup(root);
+    sh('lvremove', [...LVM, '-y', `${VG}/web`]);
+  }
+});
+
+test('refusals leave the volume group unchanged: too large, shrinking, unknown VG, foreign volume', () => {
+  if (!HAVE) return;
+  const root = lvmRoot();
+  try {
+    kibOk(root, 'create', 'db', '--disk-size', '20M');
+    kibOk(root, 'lv', 'create', 'db', '20M');
+    const before = lvs();
+    const big = kib(root, 'lv', 'extend', 'db', '1G');
+    assert.match(big.stderr, /has \d+ MiB free; growing db needs \d+ MiB/);
+    assert.match(kib(root, 'lv', 'extend', 'db', '10M').stderr, /shrinking a volume is refused/);
+    assert.match(kib(root, 'lv', 'create', 'db', '10M').stderr, /already exists/);
+    kibOk(root, 'create', 'other', '--vg', 'novg');
+    assert.match(kib(root, 'lv', 'create', 'other', '10M').stderr, /no volume group 'novg'/);
+    // A volume kib did not create is never removed by kib.
+    assert.is(sh('lvcreate', [...LVM, '-an', '-Zn', '-q', '-L', '8M', '-n', 'mail', VG]).status, 0);
+    kibOk(root, 'create', 'mail');
+    assert.match(kib(root, 'lv', 'remove', 'mail').stderr, /was not created by kib/);
+    kibOk(root, 'remove', 'mail', '--purge');
+    assert.equal(lvs(), { ...before, mail: 8 });
+    assert.is(big.stderr.trimEnd().split('\n').length, 1, big.stderr);
+    assert.match(kibOk(root, 'remove', 'db', '--purge').stdout, new RegExp(`^deleted ${VG}/db$`, 'm'));
+    assert.equal(lvs(), { mail: 8 });
+  } finally {
+    cleanup(root);
+    sh('lvremove', [...LVM, '-y', `${VG}/mail`]);
+  }
+});
+
+test.after(() => {
+  if (!loop) return;
+  sh('vgremove', [...LVM, '-f', '-q', VG]);
+  sh('pvremove', [...LVM, '-q', loop]);
+  sh('losetup', ['-d', loop]);
+  cleanup(dir);
+});
+
+test.run();
