@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Builds the tiny test guest: Debian's cloud kernel and a busybox initramfs whose /init
+# loads the virtio modules, prints a ready line and its disks on the serial console, and
+# then powers off (kibguest=once on the kernel command line) or waits for the power
+# button. Output: DIR/vmlinuz and DIR/initrd.gz, cached: a second run does nothing.
+set -euo pipefail
+dir=${1:?usage: build.sh CACHE_DIR}
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+[ -s "$dir/vmlinuz" ] && [ -s "$dir/initrd.gz" ] && exit 0
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+kernel=$(apt-cache depends linux-image-cloud-amd64 | awk '/Depends: linux-image-/ {print $2; exit}')
+[ -n "$kernel" ] || { echo "no cloud kernel package found (apt-get update?)" >&2; exit 1; }
+apt-get download -q "$kernel" busybox-static >/dev/null
+dpkg -x "$kernel"_*.deb kernel
+dpkg -x busybox-static_*.deb busybox
+
+root=$work/initramfs
+mkdir -p "$root"/{bin,dev,proc,sys,lib/modules}
+cp busybox/bin/busybox "$root/bin/busybox"
+for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk failover net_failover virtio_net button evdev; do
+  f=$(find kernel/lib/modules -name "$m.ko*" | head -n 1)
+  [ -n "$f" ] || { echo "module $m not found" >&2; exit 1; }
+  case "$f" in
+    *.xz) xz -dc "$f" > "$root/lib/modules/$m.ko" ;;
+    *.zst) zstd -qdc "$f" > "$root/lib/modules/$m.ko" ;;
+    *) cp "$f" "$root/lib/modules/$m.ko" ;;
+  esac
+done
+cat > "$root/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk failover net_failover virtio_net button evdev; do
+  insmod /lib/modules/$m.ko 2>/dev/null
+done
+echo KIB-GUEST-READY
+for d in /sys/block/vd*; do [ -e "$d" ] && echo "KIB-DISK $(basename "$d") $(cat "$d/size")"; done
+case " $(cat /proc/cmdline) " in
+  *" kibguest=once "*) poweroff -f ;;
+esac
+# Wait for the power button: any input event means ACPI power off.
+for e in /dev/input/event*; do (cat "$e" > /dev/null; head -c 1 "$e" > /dev/null; poweroff -f) & done
+while true; do sleep 3600; done
+INIT
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -9) > "$dir/initrd.gz.new"
+cp kernel/boot/vmlinuz-* "$dir/vmlinuz.new"
+mv "$dir/initrd.gz.new" "$dir/initrd.gz"
+mv "$dir/vmlinuz.new" "$dir/vmlinuz"

@@ -1,0 +1,71 @@
+// The tcg test guest boots from the command line kib renders for a VM (`kib info --json`
+// argv: sandboxed qemu, serial console on a unix socket) with the VM's image disks
+// attached, and sees their sizes.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { cleanup, installed, kibOk, read, REPO, rootFromFixture, tempDir } from '../helpers.ts';
+import { writeFileSync } from 'node:fs';
+
+const GUEST = path.join(REPO, '.cache', 'guest');
+
+/** Builds (or finds cached) the test guest; false where it cannot be had. */
+function guest(): boolean {
+  if (!installed('qemu-system-x86_64') || !installed('qemu-img')) return false;
+  return spawnSync('bash', [path.join(REPO, 'test/guest/build.sh'), GUEST], { stdio: 'inherit' }).status === 0;
+}
+
+/** Reads the serial socket until the guest powers off (the socket closes) or time runs out. */
+function readSerial(socket: string, ms: number): Promise<string> {
+  return new Promise((resolve) => {
+    let out = '';
+    const deadline = Date.now() + ms;
+    const attempt = () => {
+      const c = net.connect(socket);
+      let connected = false;
+      c.on('connect', () => (connected = true));
+      c.on('data', (d) => (out += d));
+      // A failed attempt closes too: only the close of a real connection ends the read.
+      c.on('close', () => (connected ? resolve(out) : Date.now() < deadline ? setTimeout(attempt, 10) : resolve(out)));
+      c.on('error', () => undefined);
+    };
+    attempt();
+    setTimeout(() => resolve(out), ms).unref();
+  });
+}
+
+test('the guest boots with its disks attached and sees their sizes', async () => {
+  if (!guest()) return;
+  const root = rootFromFixture('clean');
+  const run = tempDir('kib-run-');
+  try {
+    writeFileSync(path.join(root, 'etc/kvm-in-a-box.cfg'), `${read(root, 'etc/kvm-in-a-box.cfg')}storage = image\n`);
+    kibOk(root, 'setup');
+    kibOk(root, 'create', 'web', '--disk-size', '100M', '--add-disk', 'data:32M', '--accel', 'tcg', '--mem', '256',
+      '--kernel', path.join(GUEST, 'vmlinuz'), '--initrd', path.join(GUEST, 'initrd.gz'), '--append', 'console=ttyS0 quiet panic=-1 kibguest=once');
+    const { argv } = JSON.parse(kibOk(root, 'info', 'web', '--json').stdout) as { argv: string[] };
+    assert.is(argv[0], '/usr/sbin/kib-supervise');
+    // The qemu part, with systemd's %t and the test root filled in.
+    const qemu = argv.slice(argv.indexOf('--') + 1).map((a) => a.replace(/%t/g, run).replace(/\/var\/lib\/kib\/disks\//g, `${root}/var/lib/kib/disks/`));
+    mkdirSync(path.join(run, 'kib-web'));
+    const child = spawn(qemu[0], qemu.slice(1), { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const serial = await readSerial(path.join(run, 'kib-web', 'ttyS0.sock'), 60_000);
+    const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 10_000).unref())]);
+    child.kill('SIGKILL');
+    assert.match(serial, /KIB-GUEST-READY/, `serial: ${serial}\nqemu: ${stderr}`);
+    assert.match(serial, /^KIB-DISK vda 204800\r?$/m, '100 MiB main disk');
+    assert.match(serial, /^KIB-DISK vdb 65536\r?$/m, '32 MiB extra disk');
+    assert.is(code, 0, 'the guest powered off and qemu exited');
+  } finally {
+    cleanup(root);
+    cleanup(run);
+  }
+});
+
+test.run();
