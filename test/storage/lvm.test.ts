@@ -1,5 +1,6 @@
 // LVM volumes through kib on a real volume group on a loop device (activation is not
 // possible here: no device-mapper, so volumes are created inactive, as TESTING.md says).
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
@@ -94,6 +95,32 @@ test('refusals leave the volume group unchanged: too large, shrinking, unknown V
   } finally {
     cleanup(root);
     sh('lvremove', [...LVM, '-y', `${VG}/mail`]);
+  }
+});
+
+test('a volume of a running VM is not removed, nor its disks purged', async () => {
+  if (!HAVE || !installed('setpriv')) return;
+  const root = lvmRoot();
+  try {
+    kibOk(root, 'create', 'run', '--disk-size', '8M');
+    kibOk(root, 'lv', 'create', 'run', '8M');
+    const uid = JSON.parse(kibOk(root, 'info', 'run', '--json').stdout).uid;
+    // A process of the VM's user: what its qemu is while the VM runs.
+    const vm = spawn('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'sleep', '30'], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 300));
+    try {
+      assert.equal(JSON.parse(kibOk(root, 'lvs', '--json').stdout).map((v: { running: boolean }) => v.running), [true]);
+      const r = kib(root, 'lv', 'remove', 'run');
+      assert.is.not(r.status, 0);
+      assert.match(r.stderr, /VM run is running; stop it before removing/);
+      assert.match(kib(root, 'remove', 'run', '--purge').stderr, /VM run is running; stop it before purging its disks/);
+      assert.equal(lvs(), { run: 8 });
+    } finally {
+      vm.kill('SIGKILL');
+    }
+  } finally {
+    cleanup(root);
+    sh('lvremove', [...LVM, '-y', `${VG}/run`]);
   }
 });
 
