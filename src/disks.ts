@@ -10,12 +10,12 @@ import { loadConfig } from './model/config.ts';
 import { parseMiB, checkImageName } from './model/validate.ts';
 import type { Vm } from './model/vm.ts';
 import { reconcile } from './reconcile.ts';
-import { listGolden, resizeImage, type GoldenImage } from './storage/images.ts';
+import { dependentsOf, listGolden, resizeImage, type GoldenImage } from './storage/images.ts';
 import { createVolume, extendVolume, kibVolumes, removeVolume, volumeOf, type KibVolume } from './storage/lvm.ts';
 import { diskFilesOf, goldenPathOf } from './storage/paths.ts';
 import { isRunning } from './storage/running.ts';
 import { rooted } from './paths.ts';
-import { unlink } from 'node:fs/promises';
+import { lstat, unlink } from 'node:fs/promises';
 
 function sizeOf(text: string): number {
   const mib = parseMiB(text);
@@ -43,9 +43,9 @@ export async function lvCreate(ctx: Context, name: string, size: string, disk: s
   const sizeMiB = sizeOf(size);
   await onVm(ctx, name, async (vm, config) => {
     const { vg, lv } = volumeOf(name, vm, disk);
-    if (!ctx.dryRun) await createVolume(config, vg, lv, sizeMiB);
-    ctx.out(`${ctx.dryRun ? 'would create' : 'created'} volume ${vg}/${lv} (${sizeMiB} MiB)`);
-    return withSize(vm, disk, sizeMiB);
+    const real = ctx.dryRun ? sizeMiB : await createVolume(config, vg, lv, sizeMiB);
+    ctx.out(`${ctx.dryRun ? 'would create' : 'created'} volume ${vg}/${lv} (${real} MiB)`);
+    return withSize(vm, disk, real);
   });
 }
 
@@ -53,9 +53,9 @@ export async function lvExtend(ctx: Context, name: string, size: string, disk: s
   const sizeMiB = sizeOf(size);
   await onVm(ctx, name, async (vm, config) => {
     const { vg, lv } = volumeOf(name, vm, disk);
-    if (!ctx.dryRun) await extendVolume(config, vg, lv, sizeMiB);
-    ctx.out(`${ctx.dryRun ? 'would extend' : 'extended'} volume ${vg}/${lv} to ${sizeMiB} MiB`);
-    return withSize(vm, disk, sizeMiB);
+    const real = ctx.dryRun ? sizeMiB : await extendVolume(config, vg, lv, sizeMiB);
+    ctx.out(`${ctx.dryRun ? 'would extend' : 'extended'} volume ${vg}/${lv} to ${real} MiB`);
+    return withSize(vm, disk, real);
   });
 }
 
@@ -101,14 +101,11 @@ export async function imageRemove(ctx: Context, image: string): Promise<void> {
   await reconcile(ctx, {
     scopes: new Set(),
     mutate: async (state, config) => {
-      const dependents = Object.keys(state.vms).filter((vm) => state.vms[vm].base === image);
-      if (dependents.length > 0) throw new KibError('conflict', `golden image '${image}' is the base of ${dependents.join(', ')}; remove those VMs first`);
-      if (!ctx.dryRun) {
-        await unlink(rooted(ctx.root, goldenPathOf(config, image))).catch((error: NodeJS.ErrnoException) => {
-          if (error.code === 'ENOENT') throw new KibError('not-found', `no golden image '${image}' in ${config.imageDir}`);
-          throw error;
-        });
-      }
+      const dependents = dependentsOf(state, image);
+      if (dependents.length > 0) throw new KibError('conflict', `golden image '${image}' is the base of ${dependents.join(', ')}; remove those VMs (and kept disks) first`);
+      const file = rooted(ctx.root, goldenPathOf(config, image));
+      if (!(await lstat(file).catch(() => undefined))?.isFile()) throw new KibError('not-found', `no golden image '${image}' in ${config.imageDir}`);
+      if (!ctx.dryRun) await unlink(file);
       ctx.out(`${ctx.dryRun ? 'would remove' : 'removed'} ${goldenPathOf(config, image)}`);
     },
   });

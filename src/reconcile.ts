@@ -26,8 +26,11 @@ export interface ReconcileOptions {
   scopes?: Set<string>;
   /** `kib setup`: the one command that may start without a state file. */
   setup?: boolean;
-  /** Runs under the lock once the files are in place (not in dry runs): disk images. */
-  afterApply?: (state: State, config: HostConfig) => Promise<string[]>;
+  /**
+   * Runs under the lock once the files are in place: disk images. It may change the
+   * state (kept disks), which is then saved again. In dry runs it only says what it would do.
+   */
+  afterApply?: (state: State, config: HostConfig, dryRun: boolean) => Promise<string[]>;
 }
 
 export interface ReconcileResult {
@@ -79,6 +82,7 @@ async function reconcileLocked(ctx: Context, config: HostConfig, options: Reconc
     ...loaded.state,
     vms: { ...loaded.state.vms },
     removing: { ...loaded.state.removing },
+    keptDisks: { ...loaded.state.keptDisks },
     cursors: { ...loaded.state.cursors },
   };
   await options.mutate?.(state, config);
@@ -100,7 +104,8 @@ async function reconcileLocked(ctx: Context, config: HostConfig, options: Reconc
       if (diffs) writeText(1, diffs, 'latin1'); // file contents are byte strings
     }
     reportChanges(ctx, changes, true);
-    return { changes: summarize(changes, ctx.verbosity === 'verbose'), state, config };
+    const extra = (await options.afterApply?.(state, config, true)) ?? [];
+    return { changes: summarize(changes, ctx.verbosity === 'verbose'), state, config, extra };
   }
 
   if (!scopes) {
@@ -121,7 +126,9 @@ async function reconcileLocked(ctx: Context, config: HostConfig, options: Reconc
     await saveState(ctx.root, state);
   }
   reportChanges(ctx, changes, false);
-  const extra = (await options.afterApply?.(state, config)) ?? [];
+  const extra = (await options.afterApply?.(state, config, false)) ?? [];
+  const final = renderState(state);
+  if (final !== stateText) await saveState(ctx.root, final);
   return { changes: summarize(changes, ctx.verbosity === 'verbose'), state, config, extra };
 }
 

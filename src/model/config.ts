@@ -30,6 +30,16 @@ const range = (lo: number, hi: number) =>
     .transform((v) => v.split('-').map(Number) as [number, number])
     .refine(([a, b]) => a <= b && a >= lo && b <= hi, `expected FIRST-LAST within ${lo}-${hi}, FIRST <= LAST`);
 
+/** Directories the system uses for itself: never kib's disk or image directory. */
+const SYSTEM_DIRS = new Set(['/', '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib64', '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/var', '/var/lib', '/var/tmp', '/var/lib/kib']);
+
+/** A directory of kib's own: absolute, normalized (no . or .. parts), not a system directory. */
+const kibDirectory = z
+  .string()
+  .regex(/^(\/[A-Za-z0-9_.+-]+)+$/, 'not an absolute path of plain names')
+  .refine((v) => !v.split('/').some((part) => part === '.' || part === '..'), 'must not contain . or ..')
+  .refine((v) => !SYSTEM_DIRS.has(v), 'a system directory cannot hold kib\'s files');
+
 const ConfigSchema = z
   .object({
     domain: z.string().regex(DOMAIN_NAME, 'not a DNS domain name'),
@@ -50,8 +60,8 @@ const ConfigSchema = z
     'lvm-args': z.string().default(''),
     'lvcreate-args': z.string().default(''),
     storage: z.enum(['lvm', 'image', 'none']).optional(),
-    'disk-directory': z.string().regex(/^\/[^\0,]*$/, 'not an absolute path').default('/var/lib/kib/disks'),
-    'image-directory': z.string().regex(/^\/[^\0,]*$/, 'not an absolute path').default('/var/lib/kib/images'),
+    'disk-directory': kibDirectory.default('/var/lib/kib/disks'),
+    'image-directory': kibDirectory.default('/var/lib/kib/images'),
     'default-disk-size': z
       .string()
       .refine((v) => parseMiB(v) !== undefined, 'not a size like 10G')
@@ -130,6 +140,9 @@ export function parseConfig(content: string): HostConfig {
   }
   const c = result.data;
   checkDistinctNets(content, c);
+  if (c['disk-directory'] === c['image-directory']) {
+    throw new KibError('config', `${HOST.config}${lineOf(content, 'image-directory')}: 'image-directory' must differ from 'disk-directory'`);
+  }
   return {
     domain: c.domain,
     upstream: c['upstream-interface'],
@@ -146,8 +159,8 @@ export function parseConfig(content: string): HostConfig {
     lvmArgs: splitWords(c['lvm-args']),
     lvcreateArgs: splitWords(c['lvcreate-args']),
     storage: c.storage ?? (c['default-volume-group'] ? 'lvm' : 'image'),
-    diskDir: c['disk-directory'].replace(/\/+$/, ''),
-    imageDir: c['image-directory'].replace(/\/+$/, ''),
+    diskDir: c['disk-directory'],
+    imageDir: c['image-directory'],
     defaultDiskMiB: parseMiB(c['default-disk-size'])!,
     text: {
       public6: c['public-address6'],

@@ -82,6 +82,14 @@ const StateSchema = z
      * removed them, so a crash half-way through `remove` cannot orphan them.
      */
     removing: z.record(VmName, z.object({ uid: z.number().int().positive() }).strict()),
+    /**
+     * Image files kib made for a VM and kept when the VM went (remove without --purge, or
+     * a disk dropped from its list): a VM created again under that name takes them over;
+     * no other file at a disk's path is ever taken over or deleted.
+     */
+    keptDisks: z
+      .record(z.string().regex(/^\/[^\0]*$/), z.object({ vm: VmName, base: checked(checkImageName).nullable() }).strict())
+      .default({}),
     /** The last value handed out of each pool, so freed ones are reused only when fresh ones run out. */
     cursors: z
       .object({

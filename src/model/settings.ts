@@ -86,7 +86,7 @@ export function applyFlags(base: VmSettings, flags: VmFlags): VmSettings {
   }
   if (flags.diskSize !== undefined) {
     const mib = parseMiB(String(flags.diskSize));
-    if (mib === undefined) fail(`invalid --disk-size '${printable(String(flags.diskSize))}': expected a size like 20G`);
+    if (mib === undefined || mib > MAX_DISK_MIB) fail(`invalid --disk-size '${printable(String(flags.diskSize))}': expected a size like 20G, at most 64T`);
     else s.diskMiB = mib;
   }
   if (flags.imageFormat !== undefined) {
@@ -153,6 +153,9 @@ export function applyFlags(base: VmSettings, flags: VmFlags): VmSettings {
   return s;
 }
 
+/** qcow2's limit, and far beyond any disk of a box like this. */
+const MAX_DISK_MIB = 64 * 1024 * 1024;
+
 /** Parses --add-disk NAME[:SIZE]; without a size the disk is as large as the main one. */
 function parseDisk(text: string, defaultMiB: number): Disk | string {
   const [name, size, extra] = text.split(':');
@@ -160,7 +163,7 @@ function parseDisk(text: string, defaultMiB: number): Disk | string {
   if (problem || extra !== undefined) return problem ?? `invalid --add-disk '${printable(text)}': expected NAME[:SIZE]`;
   if (size === undefined) return { name, sizeMiB: defaultMiB };
   const mib = parseMiB(size);
-  return mib === undefined ? `invalid --add-disk '${printable(text)}': '${printable(size)}' is not a size like 20G` : { name, sizeMiB: mib };
+  return mib === undefined || mib > MAX_DISK_MIB ? `invalid --add-disk '${printable(text)}': '${printable(size)}' is not a size like 20G, at most 64T` : { name, sizeMiB: mib };
 }
 
 function dedupe<T>(items: T[], key: (t: T) => string): T[] {

@@ -11,7 +11,7 @@ export type { State };
 export const STATE_VERSION = 1;
 
 export function emptyState(): State {
-  return { version: STATE_VERSION, vms: {}, removing: {}, cursors: { uid: null, ipv4: null, displayPort: null } };
+  return { version: STATE_VERSION, vms: {}, removing: {}, keptDisks: {}, cursors: { uid: null, ipv4: null, displayPort: null } };
 }
 
 /**
@@ -42,6 +42,7 @@ export function openState(content: string, file: string = HOST.state): { json: R
   }
   const seal = SEAL.exec(content);
   const { digest: _digest, ...body } = json as Record<string, unknown>;
+  body.keptDisks ??= {};
   return { json: body, sealed: seal !== null && checksum(`{${content.slice(seal[0].length)}`) === seal[1] };
 }
 
@@ -59,6 +60,7 @@ export function renderState(state: State): string {
     `"version":${state.version}`,
     `"cursors":${JSON.stringify(state.cursors)}`,
     `"removing":${block(state.removing)}`,
+    `"keptDisks":${block(state.keptDisks)}`,
     `"vms":${block(state.vms)}`,
   ].join(',\n');
   const sealed = `{${body}}\n`;

@@ -39,10 +39,19 @@ export async function listVolumes(config: HostConfig, vg?: string): Promise<Volu
     });
 }
 
+/** The volumes of a volume group, or none when LVM cannot list it (no such VG, no LVM). */
+export async function listVolumesIfAny(config: HostConfig, vg: string): Promise<Volume[]> {
+  return listVolumes(config, vg).catch(() => []);
+}
+
 /** Free space of a volume group in MiB; an unknown VG is an error naming it. */
 export async function freeMiB(config: HostConfig, vg: string): Promise<number> {
-  const r = await run('vgs', [...config.lvmArgs, '--noheadings', '--units', 'm', '--nosuffix', '-o', 'vg_free', vg]);
-  if (r.exitCode !== 0) throw new KibError('not-found', `no volume group '${vg}'`);
+  const r = await run('vgs', [...config.lvmArgs, '--noheadings', '--units', 'm', '--nosuffix', '-o', 'vg_free', vg], { env: { LVM_SUPPRESS_FD_WARNINGS: '1' } });
+  if (r.exitCode !== 0) {
+    const output = (r.stderr || r.stdout).trim();
+    if (/volume group .* not found/i.test(output)) throw new KibError('not-found', `no volume group '${vg}'`);
+    throw new KibError('system', `vgs failed for '${vg}': ${output.split('\n').pop()}`);
+  }
   return Math.floor(Number(r.stdout.trim()));
 }
 
@@ -54,22 +63,30 @@ export function volumeOf(name: string, vm: Vm, disk: string | null): { vg: strin
   return { vg: vm.vg, lv: d.stem, sizeMiB: d.sizeMiB };
 }
 
-export async function createVolume(config: HostConfig, vg: string, lv: string, sizeMiB: number): Promise<void> {
+/** Creates a volume; returns its real size (LVM rounds up to whole extents). */
+export async function createVolume(config: HostConfig, vg: string, lv: string, sizeMiB: number): Promise<number> {
   const free = await freeMiB(config, vg);
   const volumes = await listVolumes(config, vg);
   if (volumes.some((v) => v.lv === lv)) throw new KibError('exists', `volume ${vg}/${lv} already exists`);
   if (sizeMiB > free) throw new KibError('usage', `volume group ${vg} has ${free} MiB free; ${lv} needs ${sizeMiB} MiB`);
   await lvm(config, 'lvcreate', ['--addtag', KIB_TAG, '-L', `${sizeMiB}m`, '-n', lv, vg]);
+  return sizeNow(config, vg, lv);
 }
 
-export async function extendVolume(config: HostConfig, vg: string, lv: string, sizeMiB: number): Promise<void> {
+async function sizeNow(config: HostConfig, vg: string, lv: string): Promise<number> {
+  return (await listVolumes(config, vg)).find((v) => v.lv === lv)?.sizeMiB ?? 0;
+}
+
+/** Grows a volume; returns its real size. */
+export async function extendVolume(config: HostConfig, vg: string, lv: string, sizeMiB: number): Promise<number> {
   const free = await freeMiB(config, vg);
   const volume = (await listVolumes(config, vg)).find((v) => v.lv === lv);
   if (!volume) throw new KibError('not-found', `no volume ${vg}/${lv}`);
   if (sizeMiB < volume.sizeMiB) throw new KibError('usage', `${vg}/${lv} is ${volume.sizeMiB} MiB; shrinking a volume is refused`);
-  if (sizeMiB === volume.sizeMiB) return;
+  if (sizeMiB === volume.sizeMiB) return sizeMiB;
   if (sizeMiB - volume.sizeMiB > free) throw new KibError('usage', `volume group ${vg} has ${free} MiB free; growing ${lv} needs ${sizeMiB - volume.sizeMiB} MiB`);
   await lvm(config, 'lvextend', ['-L', `${sizeMiB}m`, `${vg}/${lv}`]);
+  return sizeNow(config, vg, lv);
 }
 
 export async function removeVolume(config: HostConfig, vg: string, lv: string): Promise<boolean> {

@@ -1,7 +1,7 @@
 // Image-file disks, for real with qemu-img: created at kib create with the requested size,
 // mode 0600 and owned by the VM user; grown with kib disk resize; kept by remove and
 // deleted by remove --purge; linked clones of golden images, in constant time.
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -72,16 +72,57 @@ test('remove keeps the disks and says where; create again takes them over; --pur
   try {
     kibOk(root, 'create', 'web', '--disk-size', '64M');
     const file = path.join(root, 'var/lib/kib/disks/web.qcow2');
-    // A file kib did not make, next to the VM's.
-    writeFileSync(path.join(root, 'var/lib/kib/disks/notes.txt'), 'keep me');
     assert.match(kibOk(root, 'remove', 'web').stdout, /its disks are kept: \/var\/lib\/kib\/disks\/web\.qcow2/);
     assert.ok(existsSync(file));
     const again = kibOk(root, 'create', 'web', '--disk-size', '64M').stdout;
-    assert.match(again, /^adopted \/var\/lib\/kib\/disks\/web\.qcow2/m);
+    assert.match(again, /^took over \/var\/lib\/kib\/disks\/web\.qcow2/m);
     assert.is(statSync(file).uid, JSON.parse(kibOk(root, 'info', 'web', '--json').stdout).uid);
+    assert.is(statSync(file).mode & 0o777, 0o600);
     assert.match(kibOk(root, 'remove', 'web', '--purge').stdout, /^deleted \/var\/lib\/kib\/disks\/web\.qcow2$/m);
     assert.not.ok(existsSync(file));
-    assert.ok(existsSync(path.join(root, 'var/lib/kib/disks/notes.txt')), 'nothing kib did not make is deleted');
+    assert.match(read(root, 'var/lib/kib/state.json'), /"keptDisks":\{\}/, 'nothing recorded as kept after a purge');
+  } finally {
+    cleanup(root);
+  }
+});
+
+test('a file kib did not make (or keep for that VM) at a disk path is never taken over', () => {
+  if (!HAVE) return;
+  const root = imageRoot();
+  try {
+    const disks = path.join(root, 'var/lib/kib/disks');
+    mkdirSync(disks, { recursive: true });
+    writeFileSync(path.join(disks, 'mail.qcow2'), 'someone else\'s data');
+    symlinkSync(path.join(root, 'etc/passwd'), path.join(disks, 'db.qcow2'));
+    for (const name of ['mail', 'db']) {
+      const r = kib(root, 'create', name, '--disk-size', '64M');
+      assert.is.not(r.status, 0);
+      assert.match(r.stderr, new RegExp(`${name}\\.qcow2 already exists and kib did not keep it for VM ${name}; move it away first`));
+    }
+    assert.is(readFileSync(path.join(disks, 'mail.qcow2'), 'utf8'), 'someone else\'s data');
+    assert.is(statSync(path.join(root, 'etc/passwd')).uid, 0, 'the symlink target keeps its owner');
+    // A disk kept from VM web is not handed to a VM of another name.
+    kibOk(root, 'create', 'web', '--disk-size', '64M');
+    kibOk(root, 'remove', 'web');
+    assert.match(kib(root, 'create', 'web2', '--disk-size', '64M').stderr, /^$|/);
+    assert.ok(existsSync(path.join(disks, 'web.qcow2')));
+  } finally {
+    cleanup(root);
+  }
+});
+
+test('storage is set at create: change refuses another format, size or base', () => {
+  if (!HAVE) return;
+  const root = imageRoot();
+  try {
+    kibOk(root, 'create', 'web', '--disk-size', '64M', '--add-disk', 'data:16M');
+    assert.match(kib(root, 'change', 'web', '--image-format', 'raw').stderr, /its storage \(--image-format\) is set when it is created/);
+    assert.match(kib(root, 'change', 'web', '--disk-size', '1G').stderr, /changes with 'kib disk resize'/);
+    assert.match(kib(root, 'change', 'web', '--add-disk', 'data:40M').stderr, /disk data is 16 MiB; its size changes with 'kib disk resize'/);
+    // Dropping a disk keeps its file, recorded; adding it back takes it over.
+    kibOk(root, 'change', 'web', '--no-add-disk');
+    assert.ok(existsSync(path.join(root, 'var/lib/kib/disks/web-data.qcow2')));
+    assert.match(kibOk(root, 'change', 'web', '--add-disk', 'data:16M').stdout, /took over \/var\/lib\/kib\/disks\/web-data\.qcow2/);
   } finally {
     cleanup(root);
   }
@@ -94,19 +135,25 @@ test('a linked clone is an overlay on the golden image; kib refuses to remove a 
     mkdirSync(path.join(root, 'var/lib/kib/images'), { recursive: true });
     const golden = path.join(root, 'var/lib/kib/images/debian.qcow2');
     assert.is(sh('qemu-img', ['create', '-q', '-f', 'qcow2', golden, '4G']).status, 0);
-    kibOk(root, 'create', 'c1', '--base', 'debian.qcow2', '--disk-size', '4G');
-    kibOk(root, 'create', 'c2', '--base', 'debian.qcow2', '--disk-size', '4G');
+    kibOk(root, 'create', 'c1', '--base', 'debian.qcow2');
+    kibOk(root, 'create', 'c2', '--base', 'debian.qcow2', '--disk-size', '8G');
+    assert.is(JSON.parse(kibOk(root, 'info', 'c1', '--json').stdout).diskMiB, 4096, 'a clone is as large as its golden image');
+    assert.match(kib(root, 'create', 'c5', '--base', 'debian.qcow2', '--disk-size', '1G').stderr, /--disk-size 1024M is smaller than golden image 'debian\.qcow2' \(4096 MiB\)/);
     const clone = info(path.join(root, 'var/lib/kib/disks/c1.qcow2'));
     assert.is(clone['backing-filename'], golden);
     assert.ok(statSync(path.join(root, 'var/lib/kib/disks/c1.qcow2')).size < 1048576, 'an overlay holds no copy');
-    assert.equal(JSON.parse(kibOk(root, 'images', '--json').stdout), [{ name: 'debian.qcow2', sizeBytes: statSync(golden).size, dependents: ['c1', 'c2'] }]);
+    assert.equal(JSON.parse(kibOk(root, 'images', '--json').stdout), [{ name: 'debian.qcow2', virtualMiB: 4096, dependents: ['c1', 'c2'] }]);
     const refused = kib(root, 'images', 'remove', 'debian.qcow2');
     assert.is.not(refused.status, 0);
-    assert.match(refused.stderr, /golden image 'debian\.qcow2' is the base of c1, c2; remove those VMs first/);
+    assert.match(refused.stderr, /golden image 'debian\.qcow2' is the base of c1, c2; remove those VMs \(and kept disks\) first/);
     assert.ok(existsSync(golden));
     assert.match(kib(root, 'create', 'c3', '--base', 'missing.qcow2').stderr, /no golden image 'missing\.qcow2'/);
     assert.match(kib(root, 'create', 'c4', '--base', '../etc/passwd').stderr, /invalid --base/);
     kibOk(root, 'remove', 'c1', '--purge');
+    // A clone kept after its VM went still needs the golden image.
+    kibOk(root, 'remove', 'c2');
+    assert.match(kib(root, 'images', 'remove', 'debian.qcow2').stderr, /is the base of \/var\/lib\/kib\/disks\/c2\.qcow2/);
+    kibOk(root, 'create', 'c2', '--base', 'debian.qcow2', '--disk-size', '8G');
     kibOk(root, 'remove', 'c2', '--purge');
     kibOk(root, 'images', 'remove', 'debian.qcow2');
     assert.not.ok(existsSync(golden));

@@ -8,7 +8,7 @@ export const applyCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   describe: 'Reconcile the host to the desired state',
   handler: async (args) => {
     const ctx = contextOf(args);
-    const { reconcile } = await import('../../reconcile.ts');
-    printResult(ctx, (await reconcile(ctx)).changes, {});
+    const { applyAll } = await import('../../vms.ts');
+    printResult(ctx, (await applyAll(ctx)).changes, {});
   },
 };

@@ -17,6 +17,6 @@ export const imagesCommand: CommandModule<GlobalArgs, GlobalArgs> = {
     if (action === 'remove') return disks.imageRemove(ctx, String(image ?? ''));
     const images = await disks.imagesList(ctx);
     if (ctx.json) return ctx.out(JSON.stringify(images));
-    for (const i of images) ctx.out(`${i.name.padEnd(32)} ${String(Math.round(i.sizeBytes / 1048576)).padStart(8)} MiB  ${i.dependents.join(', ') || '-'}`);
+    for (const i of images) ctx.out(`${i.name.padEnd(32)} ${String(i.virtualMiB).padStart(8)} MiB  ${i.dependents.join(', ') || '-'}`);
   },
 };
