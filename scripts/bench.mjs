@@ -46,8 +46,12 @@ function vm(i) {
     memMiB: 512,
     driveDevice: 'virtio-blk-pci',
     accel: null,
+    storage: 'lvm',
     vg: 'vg0',
+    diskMiB: 10240,
     disks: [],
+    imageFormat: 'qcow2',
+    base: null,
     sshKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINQdQvclJHzfvJH650Nngv6v2MZ+rNZ4rUeJx3i3MCrA demo@foobar'],
     net: { user: false, public: true, private: i % 2 === 0, groups: [] },
     forward4: [{ proto: 'tcp', internal: 22, external: 20000 + i }],
@@ -64,7 +68,7 @@ function rootWith(n) {
     'domain = kvm-box.example.net\nupstream-interface = eth0\npublic-address = 10.0.0.1/16\npublic-address6 = 2001:db8::2/64\ndisplay-ports = 10000-19999\n',
   );
   const vms = Object.fromEntries(Array.from({ length: n }, (_, i) => [`vm${i}`, vm(i)]));
-  const state = { version: 1, vms, removing: {}, cursors: { uid: 30000 + n - 1, ipv4: vms[`vm${n - 1}`].ipv4, displayPort: 10000 + n - 1 } };
+  const state = { version: 1, vms, removing: {}, keptDisks: {}, cursors: { uid: 30000 + n - 1, ipv4: vms[`vm${n - 1}`].ipv4, displayPort: 10000 + n - 1 } };
   spawnSync('mkdir', ['-p', path.join(root, 'var/lib/kib')]);
   writeFileSync(path.join(root, 'var/lib/kib/state.json'), JSON.stringify(state));
   run([KIB, '--root', root, '-q', 'apply']);

@@ -127,8 +127,11 @@ async function reconcileLocked(ctx: Context, config: HostConfig, options: Reconc
   }
   reportChanges(ctx, changes, false);
   const extra = (await options.afterApply?.(state, config, false)) ?? [];
-  const final = renderState(state);
-  if (final !== stateText) await saveState(ctx.root, final);
+  // Only disk work (which reports a line for everything it does) changes the state here.
+  if (extra.length > 0) {
+    const final = renderState(state);
+    if (final !== stateText) await saveState(ctx.root, final);
+  }
   return { changes: summarize(changes, ctx.verbosity === 'verbose'), state, config, extra };
 }
 

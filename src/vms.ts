@@ -84,7 +84,9 @@ export async function changeVm(ctx: Context, name: string, flags: VmFlags): Prom
         const old = vm.disks.find((o) => o.name === d.name);
         if (old && old.sizeMiB !== d.sizeMiB) throw new KibError('usage', `VM ${name}: disk ${d.name} is ${old.sizeMiB} MiB; its size changes with 'kib disk resize' (or 'kib lv extend')`);
       }
-      await checkStorage(name, settings, config);
+      // New disks need what new VMs need (asking LVM only then: it is slow).
+      const added = settings.disks.filter((d) => !vm.disks.some((o) => o.name === d.name));
+      if (added.length > 0) await checkStorage(name, settings, config);
       // Disks dropped from the list stay where they are, recorded as kept.
       const dropped = diskFilesOf(name, vm, config).filter((d) => d.disk !== null && !settings.disks.some((x) => x.name === d.disk));
       if (vm.storage === 'image') await keepImages(ctx.root, name, dropped, vm, state);
