@@ -114,6 +114,16 @@ export function sh(cmd: string, args: string[], input?: string): KibRun {
   return { status: r.status ?? 128, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
+/**
+ * Whether a tool a test needs is here. Outside CI a test without its tool passes
+ * vacuously; in CI (which installs every tool, see .ci/run) a missing one is a failure.
+ */
 export function installed(program: string): boolean {
-  return sh('sh', ['-c', `command -v ${program} || test -x /usr/sbin/${program}`]).status === 0;
+  return needed(sh('sh', ['-c', `command -v ${program} || test -x /usr/sbin/${program}`]).status === 0, program);
+}
+
+/** A test's precondition: in CI it must hold. */
+export function needed(ok: boolean, what: string): boolean {
+  if (!ok && process.env.CI) throw new Error(`${what} is not available, and CI must provide it (.ci/run)`);
+  return ok;
 }

@@ -4,10 +4,10 @@
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cleanup, KEY1, kibOk, read, rootFromFixture, sh } from '../helpers.ts';
+import { cleanup, KEY1, kibOk, needed, read, rootFromFixture, sh } from '../helpers.ts';
 
 const NS = `kib-test-${process.pid}`;
-const canCreate = sh('ip', ['netns', 'add', NS]).status === 0;
+const canCreate = needed(sh('ip', ['netns', 'add', NS]).status === 0, 'a network namespace');
 
 /** Comments dropped, counters zeroed: what differs between a saved file and its source. */
 function normalize(text: string): string {

@@ -2,12 +2,12 @@
 // argv: sandboxed qemu, serial console on a unix socket) with the VM's image disks
 // attached, and sees their sizes.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { chownSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cleanup, installed, kibOk, read, REPO, rootFromFixture, tempDir } from '../helpers.ts';
+import { cleanup, installed, kibOk, needed, read, REPO, rootFromFixture, tempDir } from '../helpers.ts';
 import { writeFileSync } from 'node:fs';
 
 const GUEST = path.join(REPO, '.cache', 'guest');
@@ -15,7 +15,7 @@ const GUEST = path.join(REPO, '.cache', 'guest');
 /** Builds (or finds cached) the test guest; false where it cannot be had. */
 function guest(): boolean {
   if (!installed('qemu-system-x86_64') || !installed('qemu-img')) return false;
-  return spawnSync('bash', [path.join(REPO, 'test/guest/build.sh'), GUEST], { stdio: 'inherit' }).status === 0;
+  return needed(spawnSync('bash', [path.join(REPO, 'test/guest/build.sh'), GUEST], { stdio: 'inherit' }).status === 0, 'the test guest');
 }
 
 /** Reads the serial socket until the guest powers off (the socket closes) or time runs out. */
@@ -62,6 +62,39 @@ test('the guest boots with its disks attached and sees their sizes', async () =>
     assert.match(serial, /^KIB-DISK vda 204800\r?$/m, '100 MiB main disk');
     assert.match(serial, /^KIB-DISK vdb 65536\r?$/m, '32 MiB extra disk');
     assert.is(code, 0, 'the guest powered off and qemu exited');
+  } finally {
+    cleanup(root);
+    cleanup(run);
+  }
+});
+
+test("a linked clone boots as the VM's own user: its overlay and the golden image are reachable, nothing else is needed", async () => {
+  if (!guest() || !installed('setpriv') || !installed('qemu-io')) return;
+  const root = rootFromFixture('clean');
+  const run = tempDir('kib-run-');
+  try {
+    writeFileSync(path.join(root, 'etc/kvm-in-a-box.cfg'), `${read(root, 'etc/kvm-in-a-box.cfg')}storage = image\n`);
+    const images = path.join(root, 'var/lib/kib/images');
+    mkdirSync(images, { recursive: true });
+    spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', path.join(images, 'golden.qcow2'), '64M']);
+    spawnSync('qemu-io', ['-c', 'write -P 0x5a 0 1M', path.join(images, 'golden.qcow2')]);
+    kibOk(root, 'setup');
+    kibOk(root, 'create', 'clone', '--base', 'golden.qcow2', '--accel', 'tcg', '--mem', '256',
+      '--kernel', path.join(GUEST, 'vmlinuz'), '--initrd', path.join(GUEST, 'initrd.gz'), '--append', 'console=ttyS0 quiet panic=-1 kibguest=once');
+    const { argv, uid } = JSON.parse(kibOk(root, 'info', 'clone', '--json').stdout) as { argv: string[]; uid: number };
+    const qemu = argv.slice(argv.indexOf('--') + 1).map((a) => a.replace(/%t/g, run).replace(/\/var\/lib\/kib\/disks\//g, `${root}/var/lib/kib/disks/`));
+    mkdirSync(path.join(run, 'kib-clone'));
+    chownSync(run, uid, uid);
+    chownSync(path.join(run, 'kib-clone'), uid, uid);
+    const child = spawn('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', ...qemu], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const serial = await readSerial(path.join(run, 'kib-clone', 'ttyS0.sock'), 60_000);
+    const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 10_000).unref())]);
+    child.kill('SIGKILL');
+    assert.match(serial, /^KIB-DISK vda 131072\r?$/m, `the 64 MiB clone, as uid ${uid}: ${serial.slice(-300)}\nqemu: ${stderr}`);
+    assert.is(code, 0);
   } finally {
     cleanup(root);
     cleanup(run);

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cleanup, installed, kib, kibOk, read, rootFromFixture, sh, tempDir } from '../helpers.ts';
+import { cleanup, installed, kib, kibOk, needed, read, rootFromFixture, sh, tempDir } from '../helpers.ts';
 
 const VG = `kibtest${process.pid}`;
 const LVM = ['--driverloaded', 'n'];
@@ -23,7 +23,7 @@ function setUpVg(): boolean {
   return sh('pvcreate', ['-q', ...LVM, loop]).status === 0 && sh('vgcreate', ['-q', ...LVM, VG, loop]).status === 0;
 }
 
-const HAVE = setUpVg();
+const HAVE = needed(setUpVg(), 'a loop-device volume group');
 
 /** The VG's volumes as LVM itself reports them: name -> MiB. */
 function lvs(): Record<string, number> {
