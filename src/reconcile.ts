@@ -110,7 +110,7 @@ async function reconcileLocked(ctx: Context, config: HostConfig, options: Reconc
 
   if (!scopes) {
     // A full reconcile also clears what runs killed mid-way left in any of kib's directories.
-    await Promise.all(KIB_DIRS.map((dir) => removeStaleCandidates(rooted(ctx.root, dir))));
+    await Promise.all([...KIB_DIRS, config.diskDir].map((dir) => removeStaleCandidates(rooted(ctx.root, dir))));
   }
   await applyChanges(ctx.root, changes, {
     beforeCommit: async () => {

@@ -1,14 +1,14 @@
 // Image-file disks: one file per disk in the disk directory, mode 0600 and owned by the
 // VM's user, made and grown with qemu-img. A linked clone is a qcow2 overlay whose
 // backing file is a golden image from the images directory, made in constant time.
-import { chmod, chown, lstat, readdir, stat, unlink } from 'node:fs/promises';
+import { chmod, chown, lstat, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { KibError } from '../errors.ts';
 import { run } from '../exec.ts';
 import type { HostConfig } from '../model/config.ts';
 import type { State } from '../model/state.ts';
 import type { Vm } from '../model/vm.ts';
-import { ensureDir, canChown } from '../engine/atomic.ts';
+import { candidatePath, ensureDir, canChown } from '../engine/atomic.ts';
 import { rooted } from '../paths.ts';
 import { diskFilesOf, goldenPathOf, type DiskFile } from './paths.ts';
 
@@ -59,11 +59,16 @@ export async function createImages(root: string, name: string, vm: Vm, config: H
       continue;
     }
     if (!dryRun) {
+      // Made beside its path and renamed when whole, with its mode and owner: a run killed
+      // half-way leaves a candidate (cleared by the next apply), never a stray disk.
+      const tmp = candidatePath(file);
       const args = ['create', '-q', '-f', d.format];
       if (d.disk === null && vm.base) args.push('-b', rooted(root, goldenPathOf(config, vm.base)), '-F', 'qcow2');
-      await qemuImg([...args, file, `${d.sizeMiB}M`]);
-      await chmod(file, 0o600);
-      if (canChown()) await chown(file, vm.uid, vm.uid);
+      await rm(tmp, { force: true });
+      await qemuImg([...args, tmp, `${d.sizeMiB}M`]);
+      await chmod(tmp, 0o600);
+      if (canChown()) await chown(tmp, vm.uid, vm.uid);
+      await rename(tmp, file);
     }
     lines.push(`${dryRun ? 'would create' : 'created'} ${d.file}`);
   }
