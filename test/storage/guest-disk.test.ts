@@ -37,6 +37,28 @@ function readSerial(socket: string, ms: number): Promise<string> {
   });
 }
 
+/**
+ * Runs the qemu part of a VM's unit argv (systemd's %t and the test root filled in),
+ * optionally as a given uid, and returns the serial output and qemu's exit status.
+ */
+async function boot(root: string, run: string, name: string, argv: string[], uid?: number): Promise<{ serial: string; code: number | null; stderr: string }> {
+  const qemu = argv.slice(argv.indexOf('--') + 1).map((a) => a.replace(/%t/g, run).replace(/\/var\/lib\/kib\/disks\//g, `${root}/var/lib/kib/disks/`));
+  mkdirSync(path.join(run, `kib-${name}`));
+  if (uid !== undefined) {
+    chownSync(run, uid, uid);
+    chownSync(path.join(run, `kib-${name}`), uid, uid);
+  }
+  const [file, ...args] = uid === undefined ? qemu : ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', ...qemu];
+  const child = spawn(file, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const serial = await readSerial(path.join(run, `kib-${name}`, 'ttyS0.sock'), 60_000);
+  const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 10_000).unref())]);
+  child.kill('SIGKILL');
+  return { serial, code, stderr };
+}
+
 test('the guest boots with its disks attached and sees their sizes', async () => {
   if (!guest()) return;
   const root = rootFromFixture('clean');
@@ -48,16 +70,7 @@ test('the guest boots with its disks attached and sees their sizes', async () =>
       '--kernel', path.join(GUEST, 'vmlinuz'), '--initrd', path.join(GUEST, 'initrd.gz'), '--append', 'console=ttyS0 quiet panic=-1 kibguest=once');
     const { argv } = JSON.parse(kibOk(root, 'info', 'web', '--json').stdout) as { argv: string[] };
     assert.is(argv[0], '/usr/sbin/kib-supervise');
-    // The qemu part, with systemd's %t and the test root filled in.
-    const qemu = argv.slice(argv.indexOf('--') + 1).map((a) => a.replace(/%t/g, run).replace(/\/var\/lib\/kib\/disks\//g, `${root}/var/lib/kib/disks/`));
-    mkdirSync(path.join(run, 'kib-web'));
-    const child = spawn(qemu[0], qemu.slice(1), { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    const serial = await readSerial(path.join(run, 'kib-web', 'ttyS0.sock'), 60_000);
-    const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 10_000).unref())]);
-    child.kill('SIGKILL');
+    const { serial, code, stderr } = await boot(root, run, 'web', argv);
     assert.match(serial, /KIB-GUEST-READY/, `serial: ${serial}\nqemu: ${stderr}`);
     assert.match(serial, /^KIB-DISK vda 204800\r?$/m, '100 MiB main disk');
     assert.match(serial, /^KIB-DISK vdb 65536\r?$/m, '32 MiB extra disk');
@@ -82,17 +95,7 @@ test("a linked clone boots as the VM's own user: its overlay and the golden imag
     kibOk(root, 'create', 'clone', '--base', 'golden.qcow2', '--accel', 'tcg', '--mem', '256',
       '--kernel', path.join(GUEST, 'vmlinuz'), '--initrd', path.join(GUEST, 'initrd.gz'), '--append', 'console=ttyS0 quiet panic=-1 kibguest=once');
     const { argv, uid } = JSON.parse(kibOk(root, 'info', 'clone', '--json').stdout) as { argv: string[]; uid: number };
-    const qemu = argv.slice(argv.indexOf('--') + 1).map((a) => a.replace(/%t/g, run).replace(/\/var\/lib\/kib\/disks\//g, `${root}/var/lib/kib/disks/`));
-    mkdirSync(path.join(run, 'kib-clone'));
-    chownSync(run, uid, uid);
-    chownSync(path.join(run, 'kib-clone'), uid, uid);
-    const child = spawn('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', ...qemu], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    const serial = await readSerial(path.join(run, 'kib-clone', 'ttyS0.sock'), 60_000);
-    const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 10_000).unref())]);
-    child.kill('SIGKILL');
+    const { serial, code, stderr } = await boot(root, run, 'clone', argv, uid);
     assert.match(serial, /^KIB-DISK vda 131072\r?$/m, `the 64 MiB clone, as uid ${uid}: ${serial.slice(-300)}\nqemu: ${stderr}`);
     assert.is(code, 0);
   } finally {
