@@ -7,7 +7,9 @@ set -euo pipefail
 dir=${1:?usage: build.sh CACHE_DIR}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
-[ -s "$dir/vmlinuz" ] && [ -s "$dir/initrd.gz" ] && exit 0
+# The stamp names this script's version: a changed /init rebuilds the cache.
+stamp=$(sha256sum "$0" | cut -c1-16)
+[ -s "$dir/vmlinuz" ] && [ -s "$dir/initrd.gz" ] && [ "$(cat "$dir/stamp" 2>/dev/null)" = "$stamp" ] && exit 0
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -44,8 +46,8 @@ for d in /sys/block/vd*; do [ -e "$d" ] && echo "KIB-DISK $(basename "$d") $(cat
 case " $(cat /proc/cmdline) " in
   *" kibguest=once "*) poweroff -f ;;
 esac
-# Wait for the power button: any input event means ACPI power off.
-for e in /dev/input/event*; do (cat "$e" > /dev/null; head -c 1 "$e" > /dev/null; poweroff -f) & done
+# Wait for the power button: the first input event means ACPI power off.
+for e in /dev/input/event*; do (head -c 1 "$e" > /dev/null && echo KIB-GUEST-POWEROFF && poweroff -f) & done
 while true; do sleep 3600; done
 INIT
 chmod +x "$root/init"
@@ -53,3 +55,4 @@ chmod +x "$root/init"
 cp kernel/boot/vmlinuz-* "$dir/vmlinuz.new"
 mv "$dir/initrd.gz.new" "$dir/initrd.gz"
 mv "$dir/vmlinuz.new" "$dir/vmlinuz"
+echo "$stamp" > "$dir/stamp"
