@@ -65,6 +65,18 @@ await build({
   minifySyntax: true,
 });
 await copyFile('src/cli/launcher.cjs', 'dist/kib.cjs');
+// The supervisor is small and long-running: a plain bundle.
+await build({
+  entryPoints: ['src/supervisor/main.ts'],
+  outfile: 'dist/kib-supervise.cjs',
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  banner: { js: '#!/usr/bin/env node' },
+  logLevel: 'warning',
+});
+await chmod('dist/kib-supervise.cjs', 0o755);
 await chmod('dist/kib.cjs', 0o755);
 
 // Warm the cache with a real `kib list` on a scratch copy of the clean test host. Start-up

@@ -20,6 +20,9 @@ export function qemuArgv(name: string, vm: Vm, config: HostConfig, runtimeRoot =
     '-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny',
     '-nodefaults',
     '-no-user-config',
+    // A guest reboot ends qemu (SHUTDOWN guest-reset): the supervisor exits non-zero and
+    // systemd starts the VM afresh.
+    '-no-reboot',
     '-machine', `pc,accel=${accel}`,
     '-cpu', accel === 'kvm' ? 'host' : 'max',
     '-smp', String(vm.cpus),

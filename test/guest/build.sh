@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the tiny test guest: Debian's cloud kernel and a busybox initramfs whose /init
 # loads the virtio modules, prints a ready line and its disks on the serial console, and
-# then powers off (kibguest=once on the kernel command line) or waits for the power
-# button. Output: DIR/vmlinuz and DIR/initrd.gz, cached: a second run does nothing.
+# then, by the kernel command line: powers off (kibguest=once), reboots (kibguest=reboot),
+# ignores the power button (kibguest=deaf), or else powers off on the power button.
+# Output: DIR/vmlinuz and DIR/initrd.gz, cached: a second run does nothing.
 set -euo pipefail
 dir=${1:?usage: build.sh CACHE_DIR}
 mkdir -p "$dir"
@@ -41,13 +42,23 @@ mount -t devtmpfs dev /dev
 for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk failover net_failover virtio_net button evdev; do
   insmod /lib/modules/$m.ko 2>/dev/null
 done
+mode=button
+case " $(cat /proc/cmdline) " in
+  *" kibguest=once "*) mode=once ;;
+  *" kibguest=reboot "*) mode=reboot ;;
+  *" kibguest=deaf "*) mode=deaf ;;
+esac
+if [ "$mode" = button ]; then
+  # Armed before the ready line: the first input event (the power button) powers off.
+  sleep 0.2
+  for e in /dev/input/event*; do (head -c 1 "$e" > /dev/null && echo KIB-GUEST-POWEROFF && poweroff -f) & done
+fi
 echo KIB-GUEST-READY
 for d in /sys/block/vd*; do [ -e "$d" ] && echo "KIB-DISK $(basename "$d") $(cat "$d/size")"; done
-case " $(cat /proc/cmdline) " in
-  *" kibguest=once "*) poweroff -f ;;
+case "$mode" in
+  once) poweroff -f ;;
+  reboot) sleep 1; reboot -f ;;
 esac
-# Wait for the power button: the first input event means ACPI power off.
-for e in /dev/input/event*; do (head -c 1 "$e" > /dev/null && echo KIB-GUEST-POWEROFF && poweroff -f) & done
 while true; do sleep 3600; done
 INIT
 chmod +x "$root/init"
