@@ -16,11 +16,9 @@ child.on('close', (code) => {
   // eslint-disable-next-line no-control-regex
   const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
   const count = (label) => Number((plain.match(new RegExp(`${label}:\\s+(\\d+)`)) ?? [])[1] ?? 0);
-  const total = count('Total');
   const passed = count('Passed');
   const skipped = count('Skipped');
   const failed = (plain.match(/^\s*FAIL\s/gm) ?? []).length || (code === 0 ? 0 : 1);
-  void total;
   process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   process.exitCode = code ?? 1;
 });

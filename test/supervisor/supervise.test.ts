@@ -4,7 +4,8 @@
 // the VM. With the argv kib renders, run as the VM's user, qemu's threads are in seccomp
 // filter mode.
 import { spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -41,6 +42,26 @@ async function supervise(args: string[], serialLog: string, act: (pid: number) =
   await new Promise((r) => setTimeout(r, 1500));
   act(child.pid!);
   return { code: await done, out };
+}
+
+/** Appends what a serial socket says to a file, connecting as soon as the socket is there. */
+function copySerial(socket: string, file: string): { stop: () => void } {
+  let client: net.Socket | undefined;
+  let stopped = false;
+  const attempt = () => {
+    if (stopped) return;
+    const c = net.connect(socket);
+    c.on('data', (d) => appendFileSync(file, d));
+    c.on('error', () => setTimeout(attempt, 20));
+    client = c;
+  };
+  attempt();
+  return {
+    stop: () => {
+      stopped = true;
+      client?.destroy();
+    },
+  };
 }
 
 const qemuOf = (pid: number): number | undefined => {
@@ -105,10 +126,10 @@ test("kib's own argv, run as the VM's user: qemu is that user and seccomp-filter
     const args = argv.slice(1).map((a) => a.replace(/%t/g, run));
     let seccomp: string[] = [];
     let owner = -1;
-    // The serial console is a socket here: a reader keeps the guest's output coming; the
-    // supervisor's log says when QMP is up, and the guest gets time to boot.
-    const reader = spawn('sh', ['-c', `while ! [ -S ${run}/kib-web/ttyS0.sock ]; do sleep 0.05; done; exec cat < /dev/null; `], { stdio: 'ignore' });
-    const r = await supervise(args, path.join(run, 'none'), (pid) => {
+    // The serial console is a socket here: copy it into a file the wait below watches.
+    const serialLog = path.join(run, 'serial.log');
+    const copy = copySerial(path.join(run, 'kib-web', 'ttyS0.sock'), serialLog);
+    const r = await supervise(args, serialLog, (pid) => {
       const q = qemuOf(pid);
       if (q) {
         owner = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${q}/status`, 'utf8'))?.[1]);
@@ -116,7 +137,7 @@ test("kib's own argv, run as the VM's user: qemu is that user and seccomp-filter
       }
       process.kill(pid, 'SIGTERM');
     }, ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups']);
-    reader.kill();
+    copy.stop();
     assert.is(owner, uid, 'qemu runs as the VM user');
     assert.ok(seccomp.length > 0 && seccomp.every((s) => s === '2'), `every qemu thread in seccomp filter mode: ${seccomp}`);
     assert.match(r.out, /qmp event POWERDOWN/);
