@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the tiny test guest: Debian's cloud kernel and a busybox initramfs whose /init
-# loads the virtio modules, prints a ready line and its disks on the serial console, and
-# then, by the kernel command line: powers off (kibguest=once), reboots (kibguest=reboot),
-# ignores the power button (kibguest=deaf), or else powers off on the power button.
+# loads the virtio modules, asks DHCP for an address on eth0 if there is one and prints
+# `KIB-GUEST-IP ADDRESS` (or `KIB-GUEST-NOIP`), prints a ready line and its disks on the
+# serial console, and then, by the kernel command line: powers off (kibguest=once),
+# reboots (kibguest=reboot), ignores the power button (kibguest=deaf), or else powers off
+# on the power button.
 # Output: DIR/vmlinuz and DIR/initrd.gz, cached: a second run does nothing.
 set -euo pipefail
 dir=${1:?usage: build.sh CACHE_DIR}
@@ -22,7 +24,7 @@ dpkg -x "$kernel"_*.deb kernel
 dpkg -x busybox-static_*.deb busybox
 
 root=$work/initramfs
-mkdir -p "$root"/{bin,dev,proc,sys,lib/modules}
+mkdir -p "$root"/{bin,dev,etc,proc,run,sys,lib/modules}
 cp busybox/bin/busybox "$root/bin/busybox"
 for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk failover net_failover virtio_net button evdev; do
   f=$(find kernel/lib/modules -name "$m.ko*" | head -n 1)
@@ -53,6 +55,15 @@ if [ "$mode" = button ]; then
   sleep 0.2
   for e in /dev/input/event*; do (head -c 1 "$e" > /dev/null && echo KIB-GUEST-POWEROFF && poweroff -f) & done
 fi
+# DHCP only when there is a NIC, bounded (4 discovers 1 s apart, 10 s in all), and before
+# the ready line so that whoever waits for that line has the address too.
+if [ -e /sys/class/net/eth0 ]; then
+  ip link set lo up
+  ip link set eth0 up
+  timeout 10 udhcpc -f -q -n -t 4 -T 1 -i eth0 -s /etc/udhcpc.sh > /dev/null 2>&1
+  addr=$(ip -4 addr show dev eth0 | sed -n 's/.* inet \([0-9.]*\).*/\1/p' | head -n 1)
+  if [ -n "$addr" ]; then echo "KIB-GUEST-IP $addr"; else echo KIB-GUEST-NOIP; fi
+fi
 echo KIB-GUEST-READY
 for d in /sys/block/vd*; do [ -e "$d" ] && echo "KIB-DISK $(basename "$d") $(cat "$d/size")"; done
 case "$mode" in
@@ -62,6 +73,20 @@ esac
 while true; do sleep 3600; done
 INIT
 chmod +x "$root/init"
+# udhcpc's hook: puts the leased address and default route on the interface with ip.
+cat > "$root/etc/udhcpc.sh" <<'HOOK'
+#!/bin/sh
+case "$1" in
+  deconfig) ip -4 addr flush dev "$interface" ;;
+  bound|renew)
+    ip -4 addr flush dev "$interface"
+    ip addr add "$ip/${mask:-24}" dev "$interface"
+    [ -z "$router" ] || ip route replace default via "${router%% *}" dev "$interface"
+    ;;
+esac
+exit 0
+HOOK
+chmod +x "$root/etc/udhcpc.sh"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -9) > "$dir/initrd.gz.new"
 cp kernel/boot/vmlinuz-* "$dir/vmlinuz.new"
 mv "$dir/initrd.gz.new" "$dir/initrd.gz"
