@@ -7,6 +7,8 @@ export interface Context {
   /** The directory kib treats as '/'. */
   root: string;
   dryRun: boolean;
+  /** Whether the running host follows the files (bridges, firewall, services). */
+  live: boolean;
   verbosity: Verbosity;
   json: boolean;
   /** Writes one line of normal output. */
@@ -15,10 +17,13 @@ export interface Context {
   err(line: string): void;
 }
 
-export function createContext(options: { root?: string; dryRun?: boolean; quiet?: boolean; verbose?: boolean; json?: boolean }): Context {
+export function createContext(options: { root?: string; dryRun?: boolean; live?: boolean; quiet?: boolean; verbose?: boolean; json?: boolean }): Context {
+  const root = options.root ?? '/';
   return {
-    root: options.root ?? '/',
+    root,
     dryRun: options.dryRun ?? false,
+    // A root other than / is not the running host unless asked for.
+    live: options.live ?? root === '/',
     verbosity: options.quiet ? 'quiet' : options.verbose ? 'verbose' : 'normal',
     json: options.json ?? false,
     out: (line) => writeLine(1, line),

@@ -17,6 +17,9 @@ export const HOST = {
   udevRules: '/etc/udev/rules.d/60-kib.rules',
   dnsmasqConf: '/etc/dnsmasq.d/kib',
   dnsmasqHosts: '/etc/dnsmasq.kib.hosts',
+  /** kib's dnsmasq: a system service that runs with this pid file and kib's config. */
+  dnsmasqPid: '/run/kib-dnsmasq.pid',
+  dnsmasqUnit: 'kib-dnsmasq.service',
   rulesV4: '/etc/iptables/rules.v4',
   rulesV6: '/etc/iptables/rules.v6',
   interfacesDir: '/etc/network/interfaces.d',
@@ -25,6 +28,10 @@ export const HOST = {
   sysctl: '/etc/sysctl.d/50-kib.conf',
   homeBase: '/var/lib/kib/home',
   sbin: '/usr/sbin',
+  /** Where systemd keeps what it knows at run time (present when systemd is PID 1). */
+  systemdRun: '/run/systemd/system',
+  udevControl: '/run/udev/control',
+  userRuntimeBase: '/run/user',
 } as const;
 
 /** Every directory kib writes files in, where a killed run may have left a candidate. */

@@ -18,6 +18,7 @@ import { validateChanged } from './model/schema.ts';
 import { hostNames, loadState, saveState } from './model/store.ts';
 import { HOST, KIB_DIRS, rooted } from './paths.ts';
 import { allResources, hostInputsOf } from './resources/index.ts';
+import { reconcileLive } from './live/index.ts';
 
 export interface ReconcileOptions {
   /** Changes the state in place before planning (create, change, remove). */
@@ -39,6 +40,8 @@ export interface ReconcileResult {
   config: HostConfig;
   /** What afterApply did, one line each (already printed). */
   extra?: string[];
+  /** What the running host was asked to do, one line each (already printed). */
+  live?: string[];
 }
 
 export async function reconcile(ctx: Context, options: ReconcileOptions = {}): Promise<ReconcileResult> {
@@ -105,7 +108,8 @@ async function reconcileLocked(ctx: Context, config: HostConfig, options: Reconc
     }
     reportChanges(ctx, changes, true);
     const extra = (await options.afterApply?.(state, config, true)) ?? [];
-    return { changes: summarize(changes, ctx.verbosity === 'verbose'), state, config, extra };
+    const live = ctx.live ? await reconcileLive(ctx, { config, state, changes, removed: state.removing }) : undefined;
+    return { changes: summarize(changes, ctx.verbosity === 'verbose'), state, config, extra, live };
   }
 
   if (!scopes) {
@@ -117,6 +121,7 @@ async function reconcileLocked(ctx: Context, config: HostConfig, options: Reconc
       if (stateChanged) await saveState(ctx.root, stateText);
     },
   });
+  const removed = { ...state.removing };
   // Removals are complete once their resources are gone: forget those VMs for good.
   if (Object.keys(state.removing).length > 0 && !options.scopes) {
     state.removing = {};
@@ -132,7 +137,8 @@ async function reconcileLocked(ctx: Context, config: HostConfig, options: Reconc
     const final = renderState(state);
     if (final !== stateText) await saveState(ctx.root, final);
   }
-  return { changes: summarize(changes, ctx.verbosity === 'verbose'), state, config, extra };
+  const live = ctx.live ? await reconcileLive(ctx, { config, state, changes, removed }) : undefined;
+  return { changes: summarize(changes, ctx.verbosity === 'verbose'), state, config, extra, live };
 }
 
 /** Addresses never move, so a VM outside a changed public-address is an error to resolve by hand. */

@@ -15,7 +15,7 @@ import { removeCommand } from './commands/remove.ts';
 import { setupCommand } from './commands/setup.ts';
 import type { GlobalArgs } from './options.ts';
 
-const BOOLEAN_FLAGS = /^--(?:no-)?(user|public|private|quiet|verbose|json|dry-run|help)=(.*)$/;
+const BOOLEAN_FLAGS = /^--(?:no-)?(user|public|private|quiet|verbose|json|dry-run|live|help)=(.*)$/;
 
 /** yargs reads '--public=no' as false; only true and false are taken. */
 function checkBooleans(argv: string[]): void {
@@ -39,6 +39,11 @@ export function buildCli(argv: string[]) {
     .option('verbose', { alias: 'v', type: 'boolean', describe: 'Also list unchanged resources', global: true })
     .option('json', { type: 'boolean', describe: 'Machine-readable output', global: true })
     .option('dry-run', { alias: 'n', type: 'boolean', describe: 'Show the diff of every change; write nothing', global: true })
+    .option('live', {
+      type: 'boolean',
+      describe: 'Make the running host follow the files: bridges, taps, firewall, dnsmasq, services (default: only when --root is /; --no-live: never)',
+      global: true,
+    })
     .command<GlobalArgs>(setupCommand)
     .command(createCommand as never)
     .command(changeCommand as never)

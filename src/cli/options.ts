@@ -11,14 +11,15 @@ export interface GlobalArgs {
   verbose?: boolean;
   json?: boolean;
   dryRun?: boolean;
+  live?: boolean;
 }
 
 export function contextOf(args: GlobalArgs): Context {
-  for (const key of ['root', 'quiet', 'verbose', 'json', 'dryRun'] as const) {
+  for (const key of ['root', 'quiet', 'verbose', 'json', 'dryRun', 'live'] as const) {
     if (Array.isArray(args[key])) throw new KibError('usage', `--${key === 'dryRun' ? 'dry-run' : key} is given more than once`);
   }
   checkRoot(args.root);
-  return createContext({ root: args.root, quiet: args.quiet, verbose: args.verbose, json: args.json, dryRun: args.dryRun });
+  return createContext({ root: args.root, quiet: args.quiet, verbose: args.verbose, json: args.json, dryRun: args.dryRun, live: args.live });
 }
 
 /** The root must be an existing directory: an empty or mistyped --root is never '/' or created. */

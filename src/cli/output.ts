@@ -3,9 +3,15 @@
 import type { Context } from '../context.ts';
 import type { ChangeSummary } from '../engine/report.ts';
 
-export function printResult(ctx: Context, changes: ChangeSummary[], extra: object, summary?: string): void {
+/** A reconcile's outcome: file changes, and what the running host was asked to do. */
+export interface Outcome {
+  changes: ChangeSummary[];
+  live?: string[];
+}
+
+export function printResult(ctx: Context, { changes, live }: Outcome, extra: object, summary?: string): void {
   if (ctx.json) {
-    ctx.out(JSON.stringify({ dryRun: ctx.dryRun, changes, ...extra }, null, 2));
+    ctx.out(JSON.stringify({ dryRun: ctx.dryRun, changes, ...(live ? { live } : {}), ...extra }, null, 2));
     return;
   }
   if (summary && ctx.verbosity !== 'quiet') ctx.out(summary);

@@ -149,17 +149,22 @@ function renderSysctl(d: Desired): string {
   return render('sysctl.conf', { ipv6: Boolean(config.public6 || config.private6 || config.group6), upstream: config.upstream.replace(/\./g, '/') });
 }
 
+/** kib's own firewall rules of one family, as merged into the rules file and the live tables. */
+export function kibRules(d: Desired, family: 4 | 6): KibRules {
+  return parseKibRules(family === 4 ? renderRulesV4(d) : renderRulesV6(d));
+}
+
 /** The network resources; each renders when planned. */
 export function networkResources(d: Desired): Resource[] {
   const file = (path: string, desired: (current: string | null) => string | null, extra: Partial<Resource> = {}): Resource =>
     ({ kind: 'file', path, scope: 'host', desired, mode: 0o644, owner: ROOT_OWNER, ...extra }) as Resource;
   const iptables = (tool: string) => ({ tool, args: (candidate: string) => ['--test', candidate] });
   return [
-    file(HOST.rulesV4, (current) => mergeIptables(current ?? '', parseKibRules(renderRulesV4(d))), {
+    file(HOST.rulesV4, (current) => mergeIptables(current ?? '', kibRules(d, 4)), {
       mode: 0o640,
       validator: iptables('iptables-restore'),
     }),
-    file(HOST.rulesV6, (current) => mergeIptables(current ?? '', parseKibRules(renderRulesV6(d))), {
+    file(HOST.rulesV6, (current) => mergeIptables(current ?? '', kibRules(d, 6)), {
       mode: 0o640,
       validator: iptables('ip6tables-restore'),
     }),

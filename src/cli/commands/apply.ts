@@ -9,6 +9,6 @@ export const applyCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   handler: async (args) => {
     const ctx = contextOf(args);
     const { applyAll } = await import('../../vms.ts');
-    printResult(ctx, (await applyAll(ctx)).changes, {});
+    printResult(ctx, await applyAll(ctx), {});
   },
 };

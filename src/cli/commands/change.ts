@@ -13,6 +13,6 @@ export const changeCommand: CommandModule<GlobalArgs, Args> = {
     const ctx = contextOf(args);
     const { changeVm } = await import('../../vms.ts');
     const result = await changeVm(ctx, String(args.name), vmFlagsOf(args));
-    printResult(ctx, result.changes, { vm: { name: args.name, ...result.state.vms[args.name] } });
+    printResult(ctx, result, { vm: { name: args.name, ...result.state.vms[args.name] } });
   },
 };

@@ -16,6 +16,6 @@ export const createCommand: CommandModule<GlobalArgs, Args> = {
     const result = await createVm(ctx, String(args.name), vmFlagsOf(args));
     const vm = result.state.vms[args.name];
     const volumes = vm.storage === 'lvm' ? `; create its volume with: kib lv create ${args.name} ${vm.diskMiB}M` : '';
-    printResult(ctx, result.changes, { vm: { name: args.name, ...vm } }, ctx.dryRun ? undefined : `VM ${args.name}: user kib-${args.name} (uid ${vm.uid}), MAC ${vm.mac}, IPv4 ${vm.ipv4}${volumes}`);
+    printResult(ctx, result, { vm: { name: args.name, ...vm } }, ctx.dryRun ? undefined : `VM ${args.name}: user kib-${args.name} (uid ${vm.uid}), MAC ${vm.mac}, IPv4 ${vm.ipv4}${volumes}`);
   },
 };

@@ -9,6 +9,6 @@ export const planCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   handler: async (args) => {
     const ctx = contextOf({ ...args, dryRun: true });
     const { reconcile } = await import('../../reconcile.ts');
-    printResult(ctx, (await reconcile(ctx)).changes, {});
+    printResult(ctx, await reconcile(ctx), {});
   },
 };

@@ -18,6 +18,6 @@ export const removeCommand: CommandModule<GlobalArgs, Args> = {
     const { removeVm } = await import('../../vms.ts');
     const result = await removeVm(ctx, String(args.name), Boolean((args as { purge?: boolean }).purge));
     const kept = result.keptDisks.length > 0 ? `; its disks are kept: ${result.keptDisks.join(', ')} (remove --purge deletes them)` : '';
-    printResult(ctx, result.changes, { removed: args.name, keptDisks: result.keptDisks, disks: result.extra ?? [] }, ctx.dryRun ? undefined : `VM ${args.name} removed${kept}`);
+    printResult(ctx, result, { removed: args.name, keptDisks: result.keptDisks, disks: result.extra ?? [] }, ctx.dryRun ? undefined : `VM ${args.name} removed${kept}`);
   },
 };

@@ -11,6 +11,6 @@ export const setupCommand: CommandModule<GlobalArgs, GlobalArgs> = {
     const ctx = contextOf(args);
     const { reconcile } = await import('../../reconcile.ts');
     const result = await reconcile(ctx, { setup: true });
-    printResult(ctx, result.changes, {});
+    printResult(ctx, result, {});
   },
 };
