@@ -123,10 +123,12 @@ async function idleNode() {
   return m;
 }
 
+/** Min, median and max of a list of numbers. */
 const stats = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return { min: s[0], median: s[Math.floor(s.length / 2)], max: s[s.length - 1] };
 };
+/** Milliseconds and KiB, right-aligned for the table. */
 const ms = (x) => `${x.toFixed(0).padStart(6)} ms`;
 const mib = (kib) => `${(kib / 1024).toFixed(1).padStart(6)} MiB`;
 
