@@ -62,6 +62,11 @@ const ConfigSchema = z
     storage: z.enum(['lvm', 'image', 'none']).optional(),
     'disk-directory': kibDirectory.default('/var/lib/kib/disks'),
     'image-directory': kibDirectory.default('/var/lib/kib/images'),
+    'iso-directory': kibDirectory.default('/var/lib/kib/iso'),
+    'installer-iso': z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}\.iso$/, 'not a plain file name ending in .iso')
+      .optional(),
     'default-disk-size': z
       .string()
       .refine((v) => parseMiB(v) !== undefined, 'not a size like 10G')
@@ -89,6 +94,10 @@ export interface HostConfig {
   storage: 'lvm' | 'image' | 'none';
   diskDir: string;
   imageDir: string;
+  /** The ISO library root fills: installer ISOs (and media owners may attach). */
+  isoDir: string;
+  /** The Debian installer ISO in isoDir; unset: the newest debian-*-amd64-*.iso there. */
+  installerIso?: string;
   defaultDiskMiB: number;
   text: Record<string, string | undefined>;
 }
@@ -143,6 +152,9 @@ export function parseConfig(content: string): HostConfig {
   if (c['disk-directory'] === c['image-directory']) {
     throw new KibError('config', `${HOST.config}${lineOf(content, 'image-directory')}: 'image-directory' must differ from 'disk-directory'`);
   }
+  if (c['iso-directory'] === c['disk-directory']) {
+    throw new KibError('config', `${HOST.config}${lineOf(content, 'iso-directory')}: 'iso-directory' must differ from 'disk-directory'`);
+  }
   return {
     domain: c.domain,
     upstream: c['upstream-interface'],
@@ -161,6 +173,8 @@ export function parseConfig(content: string): HostConfig {
     storage: c.storage ?? (c['default-volume-group'] ? 'lvm' : 'image'),
     diskDir: c['disk-directory'],
     imageDir: c['image-directory'],
+    isoDir: c['iso-directory'],
+    installerIso: c['installer-iso'],
     defaultDiskMiB: parseMiB(c['default-disk-size'])!,
     text: {
       public6: c['public-address6'],

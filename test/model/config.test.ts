@@ -67,6 +67,8 @@ test('defaults: accel kvm, uid-range 30000-39999, display-ports 5900-5999, no op
   assert.is(c.group6, undefined);
   assert.is(c.defaultVg, undefined);
   assert.is(c.backdoorKey, undefined);
+  assert.is(c.isoDir, '/var/lib/kib/iso');
+  assert.is(c.installerIso, undefined);
   assert.is(parseConfig(CONFIG).public4.prefix, 16, 'the shared test config is valid');
 });
 
@@ -101,6 +103,10 @@ test('bad values name the key and the line', () => {
     ['upstream-interface', 'eth0 eth1', /'upstream-interface'/],
     ['backdoor-ssh-key', 'ssh-rsa AAAA', /'backdoor-ssh-key'.*SSH key/],
     ['default-volume-group', '-vg', /'default-volume-group'/],
+    ['iso-directory', 'isos', /'iso-directory'.*absolute path/],
+    ['iso-directory', '/var/lib/kib/disks', /'iso-directory' must differ from 'disk-directory'/],
+    ['installer-iso', '../debian.iso', /'installer-iso'.*plain file name/],
+    ['installer-iso', 'debian.img', /'installer-iso'.*\.iso/],
   ];
   const required: Record<string, string> = { domain: 'example.org', 'upstream-interface': 'eth0', 'public-address': '192.168.10.1/24' };
   for (const [key, value, message] of bad) {
@@ -128,6 +134,12 @@ test('a key given twice is an error naming both lines', () => {
 test('true, false and null are text like any value', () => {
   assert.match(configError(`${MINIMAL}accel = true\n`), /'accel'/);
   assert.not.match(configError(`${MINIMAL}accel = true\n`), /plain/);
+});
+
+test('the ISO library and the installer ISO', () => {
+  const c = parseConfig(`${MINIMAL}iso-directory = /srv/iso\ninstaller-iso = debian-13.1.0-amd64-netinst.iso\n`);
+  assert.is(c.isoDir, '/srv/iso');
+  assert.is(c.installerIso, 'debian-13.1.0-amd64-netinst.iso');
 });
 
 test('lvm-args keeps quoted words together', () => {
