@@ -10,14 +10,26 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs a program to completion without a shell; never throws for a non-zero exit. */
-export async function run(file: string, args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
+/**
+ * Runs a program to completion without a shell; never throws for a non-zero exit. `env`
+ * adds to kib's environment, or with `onlyEnv` is the whole environment (for a program run
+ * as another user, which should see nothing of root's). A program that cannot be started
+ * reports why on stderr.
+ */
+export async function run(file: string, args: string[], options: { input?: string; env?: Record<string, string>; onlyEnv?: boolean } = {}): Promise<RunResult> {
   const { execa } = await import('execa');
-  const result = await execa(file, args, { reject: false, input: options.input, env: options.env, stdin: options.input === undefined ? 'ignore' : undefined });
+  const result = await execa(file, args, {
+    reject: false,
+    input: options.input,
+    env: options.env,
+    extendEnv: !options.onlyEnv,
+    stdin: options.input === undefined ? 'ignore' : undefined,
+  });
+  const notStarted = result.exitCode === undefined && !result.signal;
   return {
     exitCode: result.exitCode ?? (result.signal ? 128 : 1),
     stdout: String(result.stdout ?? ''),
-    stderr: String(result.stderr ?? ''),
+    stderr: notStarted && !result.stderr ? `cannot run ${file}: ${(result as { code?: string }).code ?? result.shortMessage}` : String(result.stderr ?? ''),
   };
 }
 

@@ -6,11 +6,13 @@ import { diskCommand } from './commands/disk.ts';
 import { imagesCommand } from './commands/images.ts';
 import { lvCommand, lvsCommand } from './commands/lv.ts';
 import { changeCommand } from './commands/change.ts';
+import { consoleCommand } from './commands/console.ts';
 import { createCommand } from './commands/create.ts';
 import { infoCommand } from './commands/info.ts';
 import { listResourcesCommand } from './commands/list-resources.ts';
 import { listCommand } from './commands/list.ts';
 import { planCommand } from './commands/plan.ts';
+import { killCommand, restartCommand, startCommand, statusCommand, stopCommand } from './commands/power.ts';
 import { removeCommand } from './commands/remove.ts';
 import { setupCommand } from './commands/setup.ts';
 import type { GlobalArgs } from './options.ts';
@@ -57,6 +59,12 @@ export function buildCli(argv: string[]) {
     .command(lvsCommand)
     .command(diskCommand)
     .command(imagesCommand)
+    .command(startCommand as never)
+    .command(stopCommand as never)
+    .command(restartCommand as never)
+    .command(killCommand as never)
+    .command(statusCommand as never)
+    .command(consoleCommand as never)
     .completion('completion', 'Print the bash completion script')
     .demandCommand(1, 'no command given; see kib --help')
     .recommendCommands()

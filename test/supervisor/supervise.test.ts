@@ -4,20 +4,13 @@
 // the VM. With the argv kib renders, run as the VM's user, qemu's threads are in seccomp
 // filter mode.
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cleanup, installed, kibOk, needed, read, REPO, rootFromFixture, tempDir } from '../helpers.ts';
-
-const GUEST = path.join(REPO, '.cache', 'guest');
-const SUPERVISE = path.join(REPO, 'dist', 'kib-supervise.cjs');
-
-function guest(): boolean {
-  if (!installed('qemu-system-x86_64')) return false;
-  return needed(spawnSync('bash', [path.join(REPO, 'test/guest/build.sh'), GUEST], { stdio: 'inherit' }).status === 0, 'the test guest');
-}
+import { cleanup, installed, read, rootFromFixture, tempDir } from '../helpers.ts';
+import { declareGuestVm, GUEST, guest, SUPERVISE } from './guest.ts';
 
 /** A plain qemu command line for the guest, its serial console in a file. */
 function qemu(dir: string, mode: string): string[] {
@@ -116,14 +109,7 @@ test("kib's own argv, run as the VM's user: qemu is that user and seccomp-filter
   const root = rootFromFixture('clean');
   const run = tempDir('kib-run-');
   try {
-    writeFileSync(path.join(root, 'etc/kvm-in-a-box.cfg'), `${read(root, 'etc/kvm-in-a-box.cfg')}storage = none\n`);
-    kibOk(root, 'setup');
-    kibOk(root, 'create', 'web', '--accel', 'tcg', '--mem', '256', '--kernel', path.join(GUEST, 'vmlinuz'), '--initrd', path.join(GUEST, 'initrd.gz'), '--append', 'console=ttyS0 quiet panic=-1');
-    const { argv, uid } = JSON.parse(kibOk(root, 'info', 'web', '--json').stdout) as { argv: string[]; uid: number };
-    mkdirSync(path.join(run, 'kib-web'));
-    chownSync(run, uid, uid);
-    chownSync(path.join(run, 'kib-web'), uid, uid);
-    const args = argv.slice(1).map((a) => a.replace(/%t/g, run));
+    const { args, uid } = declareGuestVm(root, 'web', run);
     let seccomp: string[] = [];
     let owner = -1;
     // The serial console is a socket here: copy it into a file the wait below watches.
