@@ -19,9 +19,9 @@ async function until(ok: () => boolean, ms = 60_000): Promise<boolean> {
   return ok();
 }
 
-/** A tmux server of this test's own (its socket name), so that nothing else is touched. */
-const TMUX = ['-L', `kib-console-test-${process.pid}`];
-const tmux = (...args: string[]) => sh('tmux', [...TMUX, ...args]);
+/** A tmux server of this test's own (its socket in a temp directory), so that nothing else is touched. */
+const TMUX_DIR = tempDir('kib-tmux-');
+const tmux = (...args: string[]) => sh('tmux', ['-S', path.join(TMUX_DIR, 'socket'), ...args]);
 const pane = () => tmux('capture-pane', '-p', '-J', '-S', '-').stdout;
 
 /** The console run as a script would: stdin a pipe, output collected. */
@@ -136,5 +136,7 @@ test('errors: an unknown VM at once; no console within --wait; bad --wait', () =
     cleanup(run);
   }
 });
+
+test.after(() => cleanup(TMUX_DIR));
 
 test.run();
