@@ -6,6 +6,7 @@ import { qemuArgv } from '../qemu/argv.ts';
 import { userOf, volumesOf } from '../model/vm.ts';
 import { ROOT_OWNER, type Resource } from '../engine/resource.ts';
 import { liveVms, type Desired } from './desired.ts';
+import { memoryOverheadMiB, sandboxPathsOf } from './sandbox.ts';
 
 /** Seconds the supervisor waits for an ACPI shutdown before it quits qemu. */
 export const SHUTDOWN_TIMEOUT = 90;
@@ -57,9 +58,9 @@ export function systemdResources(d: Desired): Resource[] {
     out.push(file(`${HOST.lingerDir}/${userOf(name)}`, name, () => null));
   }
   for (const { name, vm } of vms) {
-    // qemu's own overhead on top of guest memory: page tables, device state, TCG buffers.
-    const memoryMax = `${vm.memMiB + 256 + Math.ceil(vm.memMiB / 8)}M`;
-    const common = { name, stopTimeout: SHUTDOWN_TIMEOUT + 30, memoryMax, vmUnit: unitOf(name)};
+    const memoryMax = `${vm.memMiB + memoryOverheadMiB(vm, d.config)}M`;
+    // The stop timeout outlasts the supervisor's: ACPI, then quit, then kill.
+    const common = { name, stopTimeout: SHUTDOWN_TIMEOUT + 30, memoryMax, vmUnit: unitOf(name), ...sandboxPathsOf(name, vm, d.config) };
     const execStart = () => execStartOf(supervisorArgv(name, d, RUNTIME_MARK), RUNTIME_MARK);
     out.push(file(`${HOST.userUnitDir}/${unitOf(name)}`, name, () => render('vm.service', { ...common, execStart: execStart() })));
     const installExec = [`${HOST.sbin}/kib-install`, name, '%i'].join(' ');
