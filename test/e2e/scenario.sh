@@ -111,7 +111,8 @@ kib_create() {
   kib create "$vm" --accel tcg --mem 256 --public --user --storage image --disk-size 64M \
     --kernel "$base/vmlinuz" --initrd "$base/initrd.gz" --append 'console=ttyS0 quiet panic=-1' || return 1
   uid=$(id -u "$user") || return 1
-  echo "uid $uid"
+  ipv4=$(kib info "$vm" --json | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8")).ipv4)') || return 1
+  echo "uid $uid, IPv4 $ipv4"
   kib info "$vm"
 }
 
@@ -211,9 +212,13 @@ qemu_sandboxed() {
   return $bad
 }
 
+# The guest booted, and its public NIC got by DHCP (kib's dnsmasq, through the tap) the
+# address kib allocated to it.
 guest_ready() {
   wait_for 90 grep -q KIB-GUEST-READY "$out/serial.log" || { cat "$out/serial.log"; return 1; }
   cat "$out/serial.log"
+  grep -qx "KIB-GUEST-IP $ipv4" <(tr -d '\r' < "$out/serial.log") || { echo "the guest did not get $ipv4"; return 1; }
+  note "the guest got $ipv4 by DHCP on its public NIC"
 }
 
 stop_vm() {
@@ -264,7 +269,7 @@ step 'units pass systemd-analyze verify' verify_units
 step 'kib start web' start_vm
 step 'unit active, main process kib-supervise as kib-web' unit_runs
 step 'qemu as kib-web: seccomp, own namespaces, private /dev, its tap' qemu_sandboxed
-step 'guest ready line on the serial socket' guest_ready
+step 'guest ready on the serial socket, with its IPv4 by DHCP' guest_ready
 step 'memory limit' memory_limit
 step 'systemd-analyze security' security
 step 'kib stop web: unit inactive, not failed' stop_vm
