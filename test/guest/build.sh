@@ -2,7 +2,8 @@
 # Builds the tiny test guest: Debian's cloud kernel and a busybox initramfs whose /init
 # loads the virtio modules, asks DHCP for an address on eth0 if there is one and prints
 # `KIB-GUEST-IP ADDRESS` (or `KIB-GUEST-NOIP`), prints a ready line and its disks on the
-# serial console, and then, by the kernel command line: powers off (kibguest=once),
+# serial console, and then, by the kernel command line: fetches url=tftp://HOST/FILE,
+# prints it and powers off (a stand-in for the Debian installer), powers off (kibguest=once),
 # reboots (kibguest=reboot), ignores the power button (kibguest=deaf), or else powers off
 # on the power button.
 # Output: DIR/vmlinuz and DIR/initrd.gz, cached: a second run does nothing.
@@ -66,6 +67,30 @@ if [ -e /sys/class/net/eth0 ]; then
 fi
 echo KIB-GUEST-READY
 for d in /sys/block/vd*; do [ -e "$d" ] && echo "KIB-DISK $(basename "$d") $(cat "$d/size")"; done
+# A stand-in for the Debian installer: given url=tftp://HOST/FILE, it fetches FILE over
+# TFTP, prints it between markers and powers off.
+url=
+for word in $(cat /proc/cmdline); do
+  case "$word" in url=tftp://*/*) url=${word#url=tftp://} ;; esac
+done
+if [ -n "$url" ]; then
+  # Only what is printed here on the console, and time for it to get out before power-off.
+  dmesg -n 1
+  fetched=
+  for try in 1 2 3; do
+    timeout 20 tftp -g -r "${url#*/}" -l /run/preseed.cfg "${url%%/*}" 2>/dev/null && fetched=yes && break
+    echo "KIB-PRESEED-RETRY $try"
+  done
+  if [ -n "$fetched" ]; then
+    echo KIB-PRESEED-BEGIN
+    cat /run/preseed.cfg
+    echo KIB-PRESEED-END
+  else
+    echo KIB-PRESEED-FAILED
+  fi
+  sleep 1
+  poweroff -f
+fi
 case "$mode" in
   once) poweroff -f ;;
   reboot) sleep 1; reboot -f ;;
