@@ -77,6 +77,21 @@ await build({
   logLevel: 'warning',
 });
 await chmod('dist/kib-supervise.cjs', 0o755);
+// The installer (run once per install, as the VM's user): the supervisor plus the config,
+// the ISO and the preseed file, with the templates precompiled as in the CLI.
+await build({
+  entryPoints: ['src/install/main.ts'],
+  outfile: 'dist/kib-install.cjs',
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  define: { 'import.meta.url': '__kibModuleUrl' },
+  banner: { js: "#!/usr/bin/env node\nconst __kibModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+  plugins: [precompiledTemplates, englishOnly],
+});
+await chmod('dist/kib-install.cjs', 0o755);
 await chmod('dist/kib.cjs', 0o755);
 
 // Warm the cache with a real `kib list` on a scratch copy of the clean test host. Start-up

@@ -28,6 +28,8 @@ export const HOST = {
   sysctl: '/etc/sysctl.d/50-kib.conf',
   homeBase: '/var/lib/kib/home',
   sbin: '/usr/sbin',
+  /** The packaged preseed file of `install debian auto` (preseed/preseed.cfg in the source). */
+  preseed: '/usr/share/kvm-in-a-box/preseed.cfg',
   /** Where systemd keeps what it knows at run time (present when systemd is PID 1). */
   systemdRun: '/run/systemd/system',
   udevControl: '/run/udev/control',

@@ -10,8 +10,24 @@ export const QEMU = '/usr/bin/qemu-system-x86_64';
 /** Where the VM's sockets live: systemd's %t (the user's runtime directory) plus kib-NAME. */
 export const runtimeDirOf = (name: string, runtimeRoot = '%t') => `${runtimeRoot}/kib-${name}`;
 
+/** What an OS installer boots in place of the VM's own kernel, NICs and media. */
+export interface InstallerBoot {
+  kernel: string;
+  initrd: string;
+  append: string;
+  /** The installer ISO, a CD-ROM: the installer loads its own components from it. */
+  cdrom: string;
+  /** Served over TFTP on the installer's user-mode NIC, which stands in for the VM's NICs. */
+  tftpDir: string;
+}
+
+export interface QemuOptions {
+  /** Boot an installer with the VM's disks (kib-install) instead of the VM itself. */
+  installer?: InstallerBoot;
+}
+
 /** qemu's argv for a VM; `runtimeRoot` is %t in units and a real path when run directly. */
-export function qemuArgv(name: string, vm: Vm, config: HostConfig, runtimeRoot = '%t'): string[] {
+export function qemuArgv(name: string, vm: Vm, config: HostConfig, runtimeRoot = '%t', options: QemuOptions = {}): string[] {
   const accel = vm.accel ?? config.accel;
   const run = runtimeDirOf(name, runtimeRoot);
   const argv = [
@@ -42,6 +58,15 @@ export function qemuArgv(name: string, vm: Vm, config: HostConfig, runtimeRoot =
   const nic = (id: string, netdev: string, mac: string) => {
     argv.push('-netdev', `${netdev},id=${id}`, '-device', `virtio-net-pci,netdev=${id},mac=${mac}`);
   };
+  const installer = options.installer;
+  if (installer) {
+    // One NIC, in the PCI slot of the VM's first NIC: the interface name the installed
+    // system configures is then the one it boots with.
+    nic('install', `user,tftp=${installer.tftpDir}`, vm.mac);
+    argv.push('-drive', `file=${installer.cdrom},format=raw,if=none,id=installer,media=cdrom,readonly=on`, '-device', 'ide-cd,drive=installer');
+    argv.push('-kernel', installer.kernel, '-initrd', installer.initrd, '-append', installer.append);
+    return argv;
+  }
   if (vm.net.public) nic('public', `tap,ifname=${publicTapOf(name)},script=no,downscript=no`, vm.mac);
   if (vm.net.private) nic('private', `tap,ifname=${privateTapOf(name)},script=no,downscript=no`, privateMacOf(vm));
   vm.net.groups.forEach((id, i) => nic(`group${id}`, `tap,ifname=${groupTapOf(name, i)},script=no,downscript=no`, macFromSeed(`${vm.mac}/group${id}`)));

@@ -3,6 +3,7 @@
 import { HOST } from '../paths.ts';
 import { render } from '../templates.ts';
 import { qemuArgv } from '../qemu/argv.ts';
+import { installerBootOf } from '../install/files.ts';
 import { userOf, volumesOf } from '../model/vm.ts';
 import { ROOT_OWNER, type Resource } from '../engine/resource.ts';
 import { liveVms, type Desired } from './desired.ts';
@@ -10,6 +11,11 @@ import { memoryOverheadMiB, sandboxPathsOf } from './sandbox.ts';
 
 /** Seconds the supervisor waits for an ACPI shutdown before it quits qemu. */
 export const SHUTDOWN_TIMEOUT = 90;
+
+/** Seconds an installer gets to power off when stopped: a stopped install is discarded anyway. */
+export const INSTALL_SHUTDOWN_TIMEOUT = 10;
+/** Room for the installer's kernel and initrd in the runtime directory (tmpfs, charged to the unit). */
+const INSTALLER_FILES_MIB = 128;
 
 export const unitOf = (name: string) => `kib-${name}.service`;
 export const installUnitOf = (name: string) => `kib-${name}-install@.service`;
@@ -30,15 +36,39 @@ export function supervisorArgv(name: string, d: Desired, runtimeRoot = '%t'): st
 }
 
 /**
- * The ExecStart line: every argument quoted, and only kib's own runtime directory left
- * for systemd to expand (%t, the user's runtime directory).
+ * kib-install's argv, as the VM's install unit runs it: the installer's qemu command line
+ * is rendered here, from the VM's settings, because the VM's user cannot read the state.
+ * `runtimeRoot` stands for %t and `instance` for %i (auto or a preseed file name).
  */
-export function execStartOf(argv: string[], runtimeRoot: string): string {
-  return argv.map((arg) => systemdQuote(arg).split(systemdQuote(runtimeRoot)).join('%t')).join(' ');
+export function installArgv(name: string, d: Desired, runtimeRoot = '%t', instance = '%i'): string[] {
+  const vm = d.state.vms[name];
+  const installer = installerBootOf(name, d.config, runtimeRoot);
+  return [
+    `${HOST.sbin}/kib-install`,
+    `--runtime-dir=${runtimeRoot}`,
+    `--timeout=${INSTALL_SHUTDOWN_TIMEOUT}`,
+    name,
+    instance,
+    '--',
+    ...qemuArgv(name, vm, d.config, runtimeRoot, { installer }),
+  ];
 }
 
-/** A stand-in for %t that no argument can contain (it is not a valid path). */
+/**
+ * The ExecStart line: every argument quoted, and only kib's own runtime directory (%t, the
+ * user's runtime directory) and the unit's instance (%i) left for systemd to expand.
+ */
+export function execStartOf(argv: string[], runtimeRoot: string, instance?: string): string {
+  const expand = (quoted: string) => {
+    const t = quoted.split(systemdQuote(runtimeRoot)).join('%t');
+    return instance === undefined ? t : t.split(systemdQuote(instance)).join('%i');
+  };
+  return argv.map((arg) => expand(systemdQuote(arg))).join(' ');
+}
+
+/** Stand-ins for %t and %i that no argument can contain (they are not valid paths or names). */
 const RUNTIME_MARK = '\u0001kib-runtime\u0001';
+const INSTANCE_MARK = '\u0001kib-instance\u0001';
 
 export function systemdResources(d: Desired): Resource[] {
   const vms = liveVms(d.state);
@@ -63,8 +93,10 @@ export function systemdResources(d: Desired): Resource[] {
     const common = { name, stopTimeout: SHUTDOWN_TIMEOUT + 30, memoryMax, vmUnit: unitOf(name), ...sandboxPathsOf(name, vm, d.config) };
     const execStart = () => execStartOf(supervisorArgv(name, d, RUNTIME_MARK), RUNTIME_MARK);
     out.push(file(`${HOST.userUnitDir}/${unitOf(name)}`, name, () => render('vm.service', { ...common, execStart: execStart() })));
-    const installExec = [`${HOST.sbin}/kib-install`, name, '%i'].join(' ');
-    out.push(file(`${HOST.userUnitDir}/${installUnitOf(name)}`, name, () => render('vm-install.service', { ...common, execStart: installExec })));
+    // The installer's memory also holds the kernel and initrd it unpacked into the runtime directory.
+    const installMemoryMax = `${vm.memMiB + memoryOverheadMiB(vm, d.config) + INSTALLER_FILES_MIB}M`;
+    const installExec = () => execStartOf(installArgv(name, d, RUNTIME_MARK, INSTANCE_MARK), RUNTIME_MARK, INSTANCE_MARK);
+    out.push(file(`${HOST.userUnitDir}/${installUnitOf(name)}`, name, () => render('vm-install.service', { ...common, memoryMax: installMemoryMax, execStart: installExec() })));
     out.push(file(`${HOST.lingerDir}/${userOf(name)}`, name, () => ''));
   }
   const volumes = vms.flatMap(({ name, vm }) =>
