@@ -4,6 +4,7 @@ import { privateTapOf, publicTapOf, groupTapOf, type Vm } from '../model/vm.ts';
 import { diskFilesOf } from '../storage/paths.ts';
 import { macFromSeed } from '../model/net.ts';
 import { privateMacOf } from '../model/addresses.ts';
+import { cdromArgs } from './cdrom.ts';
 
 export const QEMU = '/usr/bin/qemu-system-x86_64';
 
@@ -71,6 +72,9 @@ export function qemuArgv(name: string, vm: Vm, config: HostConfig, runtimeRoot =
   if (vm.net.private) nic('private', `tap,ifname=${privateTapOf(name)},script=no,downscript=no`, privateMacOf(vm));
   vm.net.groups.forEach((id, i) => nic(`group${id}`, `tap,ifname=${groupTapOf(name, i)},script=no,downscript=no`, macFromSeed(`${vm.mac}/group${id}`)));
   if (vm.net.user) nic('user', 'user', macFromSeed(`${vm.mac}/user`));
+  // Always there, empty: the owner's console changes its medium, the supervisor inserts
+  // the recorded one at start (see cdrom.ts).
+  argv.push(...cdromArgs());
   if (vm.boot.kernel) argv.push('-kernel', vm.boot.kernel);
   if (vm.boot.initrd) argv.push('-initrd', vm.boot.initrd);
   if (vm.boot.append) argv.push('-append', vm.boot.append);

@@ -3,6 +3,7 @@
 import { HOST } from '../paths.ts';
 import { render } from '../templates.ts';
 import { qemuArgv } from '../qemu/argv.ts';
+import { MEDIUM_FILE } from '../qemu/cdrom.ts';
 import { installerBootOf } from '../install/files.ts';
 import { userOf, volumesOf } from '../model/vm.ts';
 import { ROOT_OWNER, type Resource } from '../engine/resource.ts';
@@ -30,9 +31,11 @@ export function systemdQuote(arg: string): string {
 }
 
 /** The supervisor's argv, as the unit runs it; `runtimeRoot` stands for systemd's %t. */
-export function supervisorArgv(name: string, d: Desired, runtimeRoot = '%t'): string[] {
+export function supervisorArgv(name: string, d: Desired, runtimeRoot = '%t', home = '%h'): string[] {
   const vm = d.state.vms[name];
-  return [`${HOST.sbin}/kib-supervise`, `--timeout=${SHUTDOWN_TIMEOUT}`, '--', ...qemuArgv(name, vm, d.config, runtimeRoot)];
+  // The ISO in the CD drive: the owner's choice, recorded in its home, from root's library.
+  const medium = [`--iso-dir=${d.config.isoDir}`, `--medium-file=${home}/${MEDIUM_FILE}`];
+  return [`${HOST.sbin}/kib-supervise`, `--timeout=${SHUTDOWN_TIMEOUT}`, ...medium, '--', ...qemuArgv(name, vm, d.config, runtimeRoot)];
 }
 
 /**
@@ -56,11 +59,12 @@ export function installArgv(name: string, d: Desired, runtimeRoot = '%t', instan
 
 /**
  * The ExecStart line: every argument quoted, and only kib's own runtime directory (%t, the
- * user's runtime directory) and the unit's instance (%i) left for systemd to expand.
+ * user's runtime directory), the user's home (%h) and the unit's instance (%i) left for
+ * systemd to expand.
  */
 export function execStartOf(argv: string[], runtimeRoot: string, instance?: string): string {
   const expand = (quoted: string) => {
-    const t = quoted.split(systemdQuote(runtimeRoot)).join('%t');
+    const t = quoted.split(systemdQuote(runtimeRoot)).join('%t').split(HOME_MARK).join('%h');
     return instance === undefined ? t : t.split(systemdQuote(instance)).join('%i');
   };
   return argv.map((arg) => expand(systemdQuote(arg))).join(' ');
@@ -69,6 +73,8 @@ export function execStartOf(argv: string[], runtimeRoot: string, instance?: stri
 /** Stand-ins for %t and %i that no argument can contain (they are not valid paths or names). */
 const RUNTIME_MARK = '\u0001kib-runtime\u0001';
 const INSTANCE_MARK = '\u0001kib-instance\u0001';
+/** The stand-in for %h, the home directory of the VM's user. */
+const HOME_MARK = '\u0001kib-home\u0001';
 
 export function systemdResources(d: Desired): Resource[] {
   const vms = liveVms(d.state);
@@ -91,7 +97,7 @@ export function systemdResources(d: Desired): Resource[] {
     const memoryMax = `${vm.memMiB + memoryOverheadMiB(vm, d.config)}M`;
     // The stop timeout outlasts the supervisor's: ACPI, then quit, then kill.
     const common = { name, stopTimeout: SHUTDOWN_TIMEOUT + 30, memoryMax, vmUnit: unitOf(name), ...sandboxPathsOf(name, vm, d.config) };
-    const execStart = () => execStartOf(supervisorArgv(name, d, RUNTIME_MARK), RUNTIME_MARK);
+    const execStart = () => execStartOf(supervisorArgv(name, d, RUNTIME_MARK, HOME_MARK), RUNTIME_MARK);
     out.push(file(`${HOST.userUnitDir}/${unitOf(name)}`, name, () => render('vm.service', { ...common, execStart: execStart() })));
     // The installer's memory also holds the kernel and initrd it unpacked into the runtime directory.
     const installMemoryMax = `${vm.memMiB + memoryOverheadMiB(vm, d.config) + INSTALLER_FILES_MIB}M`;

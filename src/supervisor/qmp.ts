@@ -59,9 +59,9 @@ export class Qmp extends EventEmitter {
     this.output.write(text);
   }
 
-  /** Sends a command once capabilities are negotiated (queued until then). */
-  send(execute: string): void {
-    const text = `${JSON.stringify({ execute })}\n`;
+  /** Sends a command (with its arguments) once capabilities are negotiated (queued until then). */
+  send(execute: string, args?: Record<string, unknown>): void {
+    const text = `${JSON.stringify(args ? { execute, arguments: args } : { execute })}\n`;
     if (!this.ready) this.queue.push(text);
     else if (this.output.writable) this.output.write(text);
   }
