@@ -13,13 +13,13 @@ export function allResources(d: Desired): Resource[] {
 }
 
 /**
- * The VM fields host-wide resources read (users, firewall, bridges, dnsmasq, udev). A
+ * The VM fields host-wide resources read (users, firewall, bridges, dnsmasq, udev, sshd). A
  * command on one VM that changes none of them leaves every host-wide file as it is, so it
  * plans only the VM's own resources; `kib apply` plans everything. A test checks that no
  * other field reaches a host-wide file.
  */
 export function hostInputsOf(vm: Vm | undefined): string {
   if (!vm) return '';
-  const { uid, mac, ipv4, net, forward4, open6, storage, vg, disks } = vm;
-  return JSON.stringify({ uid, mac, ipv4, net, forward4, open6, storage, vg, disks: disks.map((d) => d.name) });
+  const { uid, mac, ipv4, displayPort, net, forward4, open6, storage, vg, disks } = vm;
+  return JSON.stringify({ uid, mac, ipv4, displayPort, net, forward4, open6, storage, vg, disks: disks.map((d) => d.name) });
 }

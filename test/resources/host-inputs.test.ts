@@ -61,7 +61,6 @@ const VM_LOCAL: Partial<Vm>[] = [
   { driveDevice: 'scsi-hd' },
   { accel: 'tcg' },
   { sshKeys: [KEY2] },
-  { displayPort: 5999 },
   { boot: { kernel: '/boot/vmlinuz', initrd: '/boot/initrd', append: 'console=ttyS0' } },
   { diskMiB: 99999 },
   { imageFormat: 'raw' },
@@ -84,7 +83,7 @@ test('every VM field is either a host input or known to be VM-local', () => {
 
 test('host inputs do reach host-wide files', () => {
   const base = hostFiles(vm());
-  for (const change of [{ ipv4: '10.0.0.9' }, { forward4: [] }, { disks: [] }, { storage: 'image' }, { net: { user: false, public: false, private: true, groups: [] } }] as Partial<Vm>[]) {
+  for (const change of [{ ipv4: '10.0.0.9' }, { displayPort: 5999 }, { forward4: [] }, { disks: [] }, { storage: 'image' }, { net: { user: false, public: false, private: true, groups: [] } }] as Partial<Vm>[]) {
     assert.not.equal(hostFiles(vm(change)), base, `${Object.keys(change)[0]} changes a host-wide file`);
   }
 });
