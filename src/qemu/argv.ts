@@ -33,7 +33,8 @@ export function qemuArgv(name: string, vm: Vm, config: HostConfig, runtimeRoot =
   const run = runtimeDirOf(name, runtimeRoot);
   const argv = [
     QEMU,
-    '-name', `${name},debug-threads=on`,
+    // guest=: a VM named like one of -name's own parameters (id, process) stays its name.
+    '-name', `guest=${name},debug-threads=on`,
     '-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny',
     '-nodefaults',
     '-no-user-config',

@@ -176,6 +176,8 @@ export async function powerVm(ctx: Context, vm: VmRuntime, action: PowerAction):
     await systemctl(vm, 'stop it', ['stop', vm.unit]);
     return { changed: true, message: `killed VM ${vm.name}` };
   }
+  // A VM that hit the start limit starts again when asked to.
+  if (action === 'start' || action === 'restart') await systemctl(vm, 'reset it', ['reset-failed', vm.unit]);
   await systemctl(vm, `${action} it`, [action, vm.unit]);
   const done = action === 'restart' ? (isUp(before) ? 'restarted' : 'started') : action === 'start' ? 'started' : 'stopped';
   return { changed: true, message: `${done} VM ${vm.name}` };

@@ -109,7 +109,7 @@ test("the install unit's command line: the VM's disks, one user-mode NIC serving
   const files = installerFilesOf('web', '/run/user/30000');
   assert.equal(argv.slice(0, 6), ['/usr/sbin/kib-install', '--runtime-dir=/run/user/30000', '--timeout=10', 'web', 'auto', '--']);
   const qemu = argv.slice(6).join(' ');
-  assert.ok(qemu.startsWith('/usr/bin/qemu-system-x86_64 -name web,debug-threads=on -sandbox on,'), qemu);
+  assert.ok(qemu.startsWith('/usr/bin/qemu-system-x86_64 -name guest=web,debug-threads=on -sandbox on,'), qemu);
   assert.match(qemu, / -no-reboot /);
   assert.match(qemu, / -drive file=\/var\/lib\/kib\/disks\/web\.qcow2,.* -drive file=\/var\/lib\/kib\/disks\/web-data\.qcow2,/);
   assert.match(qemu, ` -netdev user,tftp=${files.tftpDir},id=install -device virtio-net-pci,netdev=install,mac=52:54:00:12:34:56 `);
