@@ -92,6 +92,21 @@ await build({
   plugins: [precompiledTemplates, englishOnly],
 });
 await chmod('dist/kib-install.cjs', 0o755);
+// The VM owner's console (the login shell of every VM user): a plain bundle, started once
+// per SSH session or command.
+await build({
+  entryPoints: ['src/console/main.ts'],
+  outfile: 'dist/kib-console.cjs',
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  define: { 'import.meta.url': '__kibModuleUrl' },
+  banner: { js: "#!/usr/bin/env node\nconst __kibModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+  plugins: [precompiledTemplates, englishOnly],
+});
+await chmod('dist/kib-console.cjs', 0o755);
 await chmod('dist/kib.cjs', 0o755);
 
 // Warm the cache with a real `kib list` on a scratch copy of the clean test host. Start-up

@@ -66,3 +66,15 @@ export async function flockExclusive(fd: number): Promise<void> {
   });
   if (code !== 0) throw new Error(`flock failed: ${stderr.trim() || `exit ${code}`}`);
 }
+
+/**
+ * Starts a program in a session of its own with its output going to the open file `log`,
+ * and lets it outlive this process (what a service manager would run); returns its pid.
+ */
+export function spawnDetached(file: string, args: string[], log: number, env: Record<string, string>): number {
+  const child = spawn(file, args, { detached: true, stdio: ['ignore', log, log], env });
+  child.on('error', () => undefined);
+  child.unref();
+  if (child.pid === undefined) throw new Error(`cannot run ${file}`);
+  return child.pid;
+}
