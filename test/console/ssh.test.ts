@@ -160,6 +160,8 @@ test('on a terminal: the menu runs the VM, its console, its CD; escapes fail; EO
     await expect('install debian ../.ssh/authorized_keys', "invalid preseed file name '../.ssh/authorized_keys'");
     await expect('console web', 'usage: console (no arguments)');
     await expect('stop other', 'usage: stop (no arguments)');
+    await expect('install debian auto', `VM ${h.name} is running: stop it before installing`);
+    await expect('start', `VM ${h.name} is already running`);
     await expect(() => ['C-z', 'C-\\', 'C-c'].forEach((key) => tmux('send-keys', key)), '^C');
     await expect(() => typed('x'.repeat(2000)), 'line too long (more than 256 characters): ignored');
     await expect(() => {
