@@ -77,36 +77,28 @@ await build({
   logLevel: 'warning',
 });
 await chmod('dist/kib-supervise.cjs', 0o755);
+/** A program of its own, run by a unit or a login: one executable bundle with the templates precompiled. */
+async function buildProgram(entry, out) {
+  await build({
+    entryPoints: [entry],
+    outfile: out,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    define: { 'import.meta.url': '__kibModuleUrl' },
+    banner: { js: "#!/usr/bin/env node\nconst __kibModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    logLevel: 'warning',
+    plugins: [precompiledTemplates, englishOnly],
+  });
+  await chmod(out, 0o755);
+}
 // The installer (run once per install, as the VM's user): the supervisor plus the config,
-// the ISO and the preseed file, with the templates precompiled as in the CLI.
-await build({
-  entryPoints: ['src/install/main.ts'],
-  outfile: 'dist/kib-install.cjs',
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  define: { 'import.meta.url': '__kibModuleUrl' },
-  banner: { js: "#!/usr/bin/env node\nconst __kibModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  logLevel: 'warning',
-  plugins: [precompiledTemplates, englishOnly],
-});
-await chmod('dist/kib-install.cjs', 0o755);
-// The VM owner's console (the login shell of every VM user): a plain bundle, started once
-// per SSH session or command.
-await build({
-  entryPoints: ['src/console/main.ts'],
-  outfile: 'dist/kib-console.cjs',
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  define: { 'import.meta.url': '__kibModuleUrl' },
-  banner: { js: "#!/usr/bin/env node\nconst __kibModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  logLevel: 'warning',
-  plugins: [precompiledTemplates, englishOnly],
-});
-await chmod('dist/kib-console.cjs', 0o755);
+// the ISO and the preseed file.
+await buildProgram('src/install/main.ts', 'dist/kib-install.cjs');
+// The VM owner's console (the login shell of every VM user), started once per SSH session
+// or command.
+await buildProgram('src/console/main.ts', 'dist/kib-console.cjs');
 await chmod('dist/kib.cjs', 0o755);
 
 // Warm the cache with a real `kib list` on a scratch copy of the clean test host. Start-up

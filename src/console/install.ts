@@ -8,7 +8,8 @@ import path from 'node:path';
 import { KibError } from '../errors.ts';
 import { printable } from '../model/validate.ts';
 import { isPlainFileName } from '../qemu/cdrom.ts';
-import { installing, systemdEscape, type VmControl } from './control.ts';
+import { systemdEscape } from '../formats/systemd-escape.ts';
+import { installing, type VmControl } from './control.ts';
 import type { Self } from './identity.ts';
 
 /** The instance for `install debian auto` and the packaged preseed. */

@@ -29,14 +29,6 @@ export function decodeInstance(instance: string): string {
   return instance.replace(/\\x([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
-/**
- * The instance that starts the install unit for a preseed file name (`auto` or a plain
- * file name): characters a unit name cannot hold are escaped as systemd does (\xNN).
- */
-export function installInstanceOf(preseed: string): string {
-  return preseed.replace(/[^A-Za-z0-9:_.-]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
-
 /** Reads an install unit's instance: `auto`, or a preseed file name that passes the check. */
 export function parseInstance(instance: string): PreseedChoice | string {
   const name = decodeInstance(instance);

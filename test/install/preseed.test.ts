@@ -9,7 +9,8 @@ import * as assert from 'uvu/assert';
 import { KibError } from '../../src/errors.ts';
 import { installerFilesOf } from '../../src/install/files.ts';
 import { findInstallerIso } from '../../src/install/iso.ts';
-import { checkPreseedName, installInstanceOf, KEYS_MARK, keysOfAuthorizedKeys, parseInstance, withAuthorizedKeys } from '../../src/install/preseed.ts';
+import { systemdEscape } from '../../src/formats/systemd-escape.ts';
+import { checkPreseedName, KEYS_MARK, keysOfAuthorizedKeys, parseInstance, withAuthorizedKeys } from '../../src/install/preseed.ts';
 import { parseConfig } from '../../src/model/config.ts';
 import { emptyState } from '../../src/model/state.ts';
 import { DEFAULT_SETTINGS, type Vm } from '../../src/model/vm.ts';
@@ -29,9 +30,9 @@ test('an instance is auto or a preseed name, systemd escapes undone (a dash stay
   assert.equal(parseInstance('my\\x2bseed.cfg'), { kind: 'home', file: 'my+seed.cfg' });
   assert.type(parseInstance('..\\x2fx'), 'string');
   assert.type(parseInstance('a\\x2fb'), 'string');
-  assert.is(installInstanceOf('my+seed.cfg'), 'my\\x2bseed.cfg');
-  assert.is(installInstanceOf('my-seed_1.cfg'), 'my-seed_1.cfg');
-  assert.equal(parseInstance(installInstanceOf('a+b.cfg')), { kind: 'home', file: 'a+b.cfg' });
+  assert.equal(parseInstance(systemdEscape('my+seed.cfg')), { kind: 'home', file: 'my+seed.cfg' });
+  assert.equal(parseInstance(systemdEscape('my-seed_1.cfg')), { kind: 'home', file: 'my-seed_1.cfg' });
+  assert.equal(parseInstance(systemdEscape('a+b.cfg')), { kind: 'home', file: 'a+b.cfg' });
 });
 
 test("root's keys: kib's authorized_keys lines without their options, comments and junk skipped", () => {
