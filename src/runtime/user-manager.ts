@@ -176,8 +176,15 @@ export async function powerVm(ctx: Context, vm: VmRuntime, action: PowerAction):
     await systemctl(vm, 'stop it', ['stop', vm.unit]);
     return { changed: true, message: `killed VM ${vm.name}` };
   }
-  // A VM that hit the start limit starts again when asked to.
-  if (action === 'start' || action === 'restart') await systemctl(vm, 'reset it', ['reset-failed', vm.unit]);
+  // A VM that hit the start limit starts again when asked to. A unit the manager has not
+  // loaded (a VM never started, or collected since its last stop) has no failed state
+  // and no count to clear, and systemctl says so with an error.
+  if (action === 'start' || action === 'restart') {
+    await systemctl(vm, 'reset it', ['reset-failed', vm.unit]).catch((error: unknown) => {
+      if (error instanceof KibError && / not loaded\.?$/.test(error.message)) return '';
+      throw error;
+    });
+  }
   await systemctl(vm, `${action} it`, [action, vm.unit]);
   const done = action === 'restart' ? (isUp(before) ? 'restarted' : 'started') : action === 'start' ? 'started' : 'stopped';
   return { changed: true, message: `${done} VM ${vm.name}` };
