@@ -13,6 +13,9 @@ export const HOST = {
   group: '/etc/group',
   gshadow: '/etc/gshadow',
   sshdConfig: '/etc/ssh/sshd_config',
+  /** The running sshd (Debian's ssh.service) writes this pid file. */
+  sshdPid: '/run/sshd.pid',
+  sshUnit: 'ssh.service',
   authorizedKeysDir: '/etc/ssh/authorized_keys',
   udevRules: '/etc/udev/rules.d/60-kib.rules',
   dnsmasqConf: '/etc/dnsmasq.d/kib',

@@ -1,7 +1,7 @@
-// The service managers pick up kib's files: udev re-reads its rules and re-applies them
-// to block devices (volume owners), each running VM user manager re-reads its units, a
-// new VM user's manager starts (what its linger file asks for at boot), and a removed
-// VM's manager stops, which powers its VM off.
+// The services pick up kib's files: sshd re-reads its configuration, udev its rules and
+// re-applies them to block devices (volume owners), each running VM user manager re-reads
+// its units, a new VM user's manager starts (what its linger file asks for at boot), and a
+// removed VM's manager stops, which powers its VM off.
 import { existsSync } from 'node:fs';
 import { HOST } from '../paths.ts';
 import { userOf } from '../model/vm.ts';
@@ -23,6 +23,15 @@ const managerRuns = (uid: number) => existsSync(`${HOST.userRuntimeBase}/${uid}/
 /** Only on a host where systemd is PID 1 (the caller checks). */
 export function planServices(input: ServicesInput): LiveAction[] {
   const actions: LiveAction[] = [];
+  // sshd reads its configuration when it starts and when it reloads: the running one
+  // reloads, so that kib's block (the VM owners' keys and console) applies to the next login.
+  if (input.changed.has(HOST.sshdConfig) && existsSync(HOST.sshdPid)) {
+    actions.push({
+      verb: 'reload',
+      object: `sshd (${HOST.sshUnit}, ${HOST.sshdConfig})`,
+      apply: () => must('systemctl', ['reload', HOST.sshUnit]).then(() => undefined),
+    });
+  }
   if (input.changed.has(HOST.udevRules) && existsSync(HOST.udevControl)) {
     actions.push({
       verb: 'reload',
