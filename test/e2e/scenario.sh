@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# The end-to-end scenario, run inside the booted test system by kib-e2e.service: a VM
-# declared with kib runs as a systemd user service of its own user, sandboxed, shows its
-# ready line on the serial socket and powers off through ACPI when stopped.
+# The administrator's journey, run inside the booted test system (kvm-in-a-box installed
+# by apt) by kib-e2e.service: kib setup on a host that has foreign users, sshd settings and
+# firewall rules; a VM declared with kib runs as a systemd user service of its own user,
+# sandboxed, shows its ready line on `kib console` and gets its address by DHCP; its owner
+# logs in over SSH to see it running and to power it off through ACPI; kib remove takes
+# the VM's user, unit and configuration away and leaves every foreign line; apt-get purge
+# removes the package and leaves what README says it leaves.
 # Each step appends one line to out/results (`ok|FAIL MILLISECONDS NAME`, `note ...` lines
-# after it) and keeps its output in out/NN-NAME.log; the first failure ends the run.
+# after it, `time MILLISECONDS NAME` for a step of the journey, `figure TEXT`) and keeps its
+# output in out/NN-NAME.log; the first failure ends the run.
 set -uo pipefail
 base=/var/lib/kib-test
 out=$base/out
@@ -14,6 +19,11 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 vm=web
 user=kib-$vm
 unit=kib-$vm.service
+key=$base/owner-key
+# Copies of the shared files: before kib setup (every line foreign), right after it.
+foreign=$out/foreign
+setup=$out/after-setup
+shared=(/etc/passwd /etc/group /etc/shadow /etc/gshadow /etc/ssh/sshd_config /etc/iptables/rules.v4)
 count=0
 
 # One line of the results, as soon as it is known (the outer script follows the file).
@@ -21,26 +31,33 @@ report() {
   printf '%s\n' "$*" >> "$results"
 }
 
-# A remark under the current step, printed by the outer script.
+# A remark under the current step, printed by the outer script after the step's line.
 note() {
-  report "note $*"
+  printf 'note %s\n' "$*" >> "$out/notes"
 }
 
 # Runs a step function with its output in its own log; records its result and time.
+# `step -j NAME ...` is a step of the journey: its time is one of the figures.
 step() {
-  local name=$1 log start end status
+  local journey=no name log start end status ms
+  [ "$1" = -j ] && { journey=yes; shift; }
+  name=$1
   shift
   count=$((count + 1))
   log=$(printf '%s/%02d-%s.log' "$out" "$count" "$(echo "$name" | tr -c 'a-zA-Z0-9\n' '-')")
+  : > "$out/notes"
   start=$(date +%s%N)
   if "$@" > "$log" 2>&1; then status=ok; else status=FAIL; fi
   end=$(date +%s%N)
-  report "$status $(( (end - start) / 1000000 )) $name"
+  ms=$(( (end - start) / 1000000 ))
+  report "$status $ms $name"
+  cat "$out/notes" >> "$results"
   if [ "$status" = FAIL ]; then
     report "log $log"
     diagnose
     exit 1
   fi
+  [ "$journey" = no ] || report "time $ms $name"
 }
 
 # What explains a failure: the system's and the VM user's journals, the unit's state.
@@ -67,18 +84,74 @@ as_user() {
   runuser -u "$user" -- env XDG_RUNTIME_DIR="/run/user/$uid" "$@"
 }
 
+# Whether a child process has ended (gone, or a zombie not yet waited for).
+ended() {
+  local state
+  state=$(sed 's/.*) //' "/proc/$1/stat" 2> /dev/null | cut -d' ' -f1)
+  [ -z "$state" ] || [ "$state" = Z ]
+}
+
 unit_prop() {
   as_user systemctl --user show -P "$1" "$unit"
 }
 
-# systemd runs as PID 1 and the boot has finished (degraded is fine: a container lacks things).
+# The live IPv4 rules without counters and comments (iptables-save's header and footer
+# carry times).
+live_rules() {
+  iptables-save | grep -v '^#' | sed 's/ \[[0-9]*:[0-9]*\]$//'
+}
+
+# Copies the shared files and the live rules into DIR.
+snapshot() {
+  local dir=$1 f
+  mkdir -p "$dir"
+  for f in "${shared[@]}"; do cp "$f" "$dir/${f##*/}" || return 1; done
+  live_rules > "$dir/live.v4" || return 1
+}
+
+# Whether every line of FILE is in OTHER, in the same order (OTHER may have more lines
+# anywhere); names the first line that is missing or out of order.
+lines_kept() {
+  awk '
+    FILENAME == ARGV[1] { line[++n] = $0; next }
+    {
+      while (i < n && line[i + 1] != $0) i++
+      if (i == n) { printf "%s: line %d missing or out of order: %s\n", FILENAME, FNR, $0; bad = 1; exit }
+      i++
+    }
+    END { exit bad }
+  ' "$2" "$1"
+}
+
+# The shared files and live rules of DIR: each line still there, in order; with `same`,
+# the files are exactly as in DIR.
+compare_with() {
+  local dir=$1 how=$2 now bad=0 f
+  now=$(mktemp -d)
+  snapshot "$now" || return 1
+  for f in "$dir"/*; do
+    lines_kept "$f" "$now/${f##*/}" || bad=1
+    if [ "$how" = same ] && ! cmp -s "$f" "$now/${f##*/}"; then
+      echo "${f##*/} differs from $dir:"
+      diff -u "$f" "$now/${f##*/}"
+      bad=1
+    fi
+  done
+  rm -rf "$now"
+  return $bad
+}
+
+# systemd runs as PID 1 and the boot has finished (degraded is fine: a container lacks
+# things); the package enabled kib's dnsmasq, and sshd is up.
 boot_finished() {
   local state
   state=$(systemctl is-system-running --wait)
   echo "system: $state"
   systemctl --failed --no-legend --plain --no-pager
-  note "$(systemctl --version | head -n 1), system $state"
-  [ "$state" = running ] || [ "$state" = degraded ]
+  note "$(systemctl --version | head -n 1), system $state; kib $(dpkg-query -W -f '${Version}' kvm-in-a-box)"
+  [ "$state" = running ] || [ "$state" = degraded ] || return 1
+  [ "$(systemctl is-enabled kib-dnsmasq.service)" = enabled ] || { echo "kib-dnsmasq.service is not enabled"; return 1; }
+  systemctl is-active ssh.service || return 1
 }
 
 # What differs from a host in systemd-nspawn: a fifo over /proc/kmsg where a host has the
@@ -88,6 +161,33 @@ like_a_host() {
   if [ -p /proc/kmsg ]; then umount /proc/kmsg || return 1; fi
   chmod 0666 /dev/net/tun || return 1
   ls -l /proc/kmsg /dev/net/tun
+}
+
+# What the host had before kib: a user (and a kib-* user kib did not create), a line of
+# its own in sshd_config, its own firewall chain and rules in the rules file and live.
+foreign_entries() {
+  useradd --create-home --shell /bin/bash alice || return 1
+  useradd --system --no-create-home --shell /usr/sbin/nologin kib-legacy || return 1
+  printf '\n# the admins'\'' own setting\nClientAliveInterval 120\n' >> /etc/ssh/sshd_config
+  sshd -t || return 1
+  mkdir -p /etc/iptables
+  cat > /etc/iptables/rules.v4 <<'RULES'
+# the host's own rules
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:LOCAL-IN - [0:0]
+-A INPUT -j LOCAL-IN
+-A LOCAL-IN -s 192.0.2.7/32 -p tcp -m tcp --dport 2222 -j ACCEPT
+COMMIT
+RULES
+  iptables-restore < /etc/iptables/rules.v4 || return 1
+  snapshot "$foreign" || return 1
+  # The groups kib and kib-admin are the package's (its postinst made them), not foreign.
+  sed -i '/^kib\(-admin\)\{0,1\}:/d' "$foreign/group" "$foreign/gshadow"
+  cat "$foreign/live.v4"
+  note "foreign: users alice and kib-legacy, ClientAliveInterval in sshd_config, chain LOCAL-IN in rules.v4 and live"
 }
 
 write_config() {
@@ -103,21 +203,30 @@ CFG
   cat /etc/kvm-in-a-box.cfg
 }
 
+# kib setup, on the host with foreign entries; kib's dnsmasq starts once it is configured.
 kib_setup() {
-  kib setup
+  kib setup || return 1
+  wait_for 10 systemctl is-active --quiet kib-dnsmasq.service || { systemctl status kib-dnsmasq.service --no-pager; return 1; }
+  compare_with "$foreign" kept || return 1
+  snapshot "$setup"
 }
 
+# The owner's key pair; the VM with the test guest, an image disk, public and user NICs.
 kib_create() {
-  kib create "$vm" --accel tcg --mem 256 --public --user --storage image --disk-size 64M \
+  rm -f "$key" "$key.pub"
+  ssh-keygen -q -t ed25519 -N '' -C owner@e2e -f "$key" || return 1
+  kib create "$vm" --public --ssh-key "$(cat "$key.pub")" --accel tcg --mem 256 --user --storage image --disk-size 64M \
     --kernel "$base/vmlinuz" --initrd "$base/initrd.gz" --append 'console=ttyS0 quiet panic=-1' || return 1
   uid=$(id -u "$user") || return 1
   ipv4=$(kib info "$vm" --json | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8")).ipv4)') || return 1
   echo "uid $uid, IPv4 $ipv4"
   kib info "$vm"
+  getent passwd "$user"
+  [ "$(getent passwd "$user" | cut -d: -f7)" = /usr/sbin/kib-console ] || { echo "$user's shell is not /usr/sbin/kib-console"; return 1; }
 }
 
-# The rendered units pass systemd's own checks, as the VM user sees them (the man page
-# in Documentation= comes with the package, not with this install).
+# The rendered units pass systemd's own checks, as the VM user sees them (no man-db in
+# the test system: Documentation= is not looked up).
 verify_units() {
   local ok=0 dir
   as_user systemd-analyze --user verify --man=no "$unit" || ok=1
@@ -126,10 +235,7 @@ verify_units() {
   chmod 755 "$dir"
   cp "/etc/systemd/user/kib-$vm-install@.service" "$dir/kib-$vm-install@auto.service"
   chown -R "$user" "$dir"
-  as_user systemd-analyze --user verify --man=no "$dir/kib-$vm-install@auto.service" 2>&1 | tee "$out/verify-install.log" || true
-  # kib-install (the installer) is another command; only its absence is tolerated here.
-  if grep -v -e 'kib-install' "$out/verify-install.log" | grep -q .; then ok=1; fi
-  grep -q 'kib-install' "$out/verify-install.log" && note "installer unit: $(grep -m1 kib-install "$out/verify-install.log")"
+  as_user systemd-analyze --user verify --man=no "$dir/kib-$vm-install@auto.service" || ok=1
   rm -rf "$dir"
   return $ok
 }
@@ -144,41 +250,37 @@ user_manager() {
   as_user systemctl --user is-system-running --wait || true
 }
 
-# Copies the serial console into a file from the moment the socket exists (qemu drops
-# what nobody reads).
-follow_serial() {
-  local sock=/run/user/$uid/kib-$vm/ttyS0.sock
-  : > "$out/serial.log"
-  rm -f "$out/serial.stop"
-  (
-    until [ -e "$out/serial.stop" ]; do
-      [ -S "$sock" ] && socat -u "UNIX-CONNECT:$sock" - >> "$out/serial.log" 2>/dev/null
-      sleep 0.05
-    done
-  ) &
-  serial_pid=$!
-}
-
-# Ends the serial copy (qemu has gone: no socat is left connected).
-unfollow_serial() {
-  touch "$out/serial.stop"
-  wait "$serial_pid" 2>/dev/null
+# `kib console web`, started before the VM so that it catches the boot (it waits for the
+# socket): its output is the serial console's. Its input is a fifo held open, since the
+# end of its input would end it.
+follow_console() {
+  rm -f "$out/console.in"
+  mkfifo "$out/console.in"
+  sleep 600 > "$out/console.in" &
+  hold_pid=$!
+  kib console "$vm" --wait 30 < "$out/console.in" > "$out/serial.log" 2> "$out/console.err" &
+  console_pid=$!
 }
 
 start_vm() {
-  follow_serial
+  follow_console
   kib start "$vm"
 }
 
-# The unit is active and its main process is the supervisor, running as the VM user.
+# The unit is active in the VM user's own manager, and its main process is the supervisor,
+# running as the VM user in the unit's cgroup under user@UID.service.
 unit_runs() {
-  local pid
+  local pid cgroup
   wait_for 10 test "$(unit_prop ActiveState)" = active || { unit_prop ActiveState; return 1; }
   pid=$(unit_prop MainPID)
   echo "main pid $pid: $(tr '\0' ' ' < "/proc/$pid/cmdline")"
   tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q 'kib-supervise' || return 1
   grep '^Uid:' "/proc/$pid/status"
-  [ "$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")" = "$uid" ]
+  [ "$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")" = "$uid" ] || return 1
+  cgroup=$(cut -d: -f3- "/proc/$pid/cgroup")
+  echo "cgroup $cgroup"
+  case $cgroup in */user@"$uid".service/*/"$unit") ;; *) echo "not in $unit under user@$uid.service"; return 1 ;; esac
+  note "$unit: main PID $pid (kib-supervise), uid $uid, cgroup $cgroup"
 }
 
 # qemu is the supervisor's child, runs as the VM user, every thread seccomp-filtered.
@@ -212,39 +314,14 @@ qemu_sandboxed() {
   return $bad
 }
 
-# The guest booted, and its public NIC got by DHCP (kib's dnsmasq, through the tap) the
-# address kib allocated to it.
+# The guest booted (its ready line on `kib console`), and its public NIC got by DHCP
+# (kib's dnsmasq, through the tap) the address kib allocated to it.
 guest_ready() {
-  wait_for 90 grep -q KIB-GUEST-READY "$out/serial.log" || { cat "$out/serial.log"; return 1; }
-  cat "$out/serial.log"
+  wait_for 90 grep -q KIB-GUEST-READY "$out/serial.log" || { cat "$out/serial.log" "$out/console.err"; return 1; }
+  cat "$out/serial.log" "$out/console.err"
   grep -qx "KIB-GUEST-IP $ipv4" <(tr -d '\r' < "$out/serial.log") || { echo "the guest did not get $ipv4"; return 1; }
-  note "the guest got $ipv4 by DHCP on its public NIC"
-}
-
-stop_vm() {
-  kib stop "$vm" || return 1
-  unfollow_serial
-  wait_for 10 test "$(unit_prop ActiveState)" = inactive || return 1
-  echo "ActiveState=$(unit_prop ActiveState) Result=$(unit_prop Result) ExecMainStatus=$(unit_prop ExecMainStatus)"
-  [ "$(unit_prop Result)" = success ]
-}
-
-# The journal of the user unit tells how the guest went down: ACPI, then a clean exit.
-powered_off() {
-  local journal=$out/unit-journal.log
-  wait_for 10 sh -c "journalctl --no-pager -o cat _UID=$uid _SYSTEMD_USER_UNIT=$unit > $journal; grep -q 'the guest powered off' $journal"
-  cat "$journal"
-  grep -q 'qmp event POWERDOWN' "$journal" || return 1
-  grep -q 'qmp event SHUTDOWN.*guest-shutdown' "$journal" || return 1
-  grep -q 'KIB-GUEST-POWEROFF' "$out/serial.log" || { echo "no KIB-GUEST-POWEROFF on the serial console"; return 1; }
-}
-
-# systemd's own view of the sandbox, as the VM user's manager applies it.
-security() {
-  as_user systemd-analyze --user security --no-pager "$unit" > "$out/security.log" 2>&1 || true
-  cat "$out/security.log"
-  grep -q 'Overall exposure level' "$out/security.log" || return 1
-  note "$(grep 'Overall exposure level' "$out/security.log" | sed 's/\x1b\[[0-9;]*m//g')"
+  ! ended "$console_pid" || { echo "kib console has ended: $(cat "$out/console.err")"; return 1; }
+  note "KIB-GUEST-READY on kib console; the guest got $ipv4 by DHCP on its public NIC"
 }
 
 # Whether the memory limit can bite (the user manager needs the memory controller), and
@@ -259,19 +336,133 @@ memory_limit() {
   note "MemoryMax=$(unit_prop MemoryMax); user@$uid controllers: $(cat "$cg/cgroup.controllers" 2>/dev/null || echo none)"
 }
 
+# systemd's own view of the sandbox, as the VM user's manager applies it.
+security() {
+  local score
+  as_user systemd-analyze --user security --no-pager "$unit" > "$out/security.log" 2>&1 || true
+  cat "$out/security.log"
+  grep -q 'Overall exposure level' "$out/security.log" || return 1
+  score=$(grep 'Overall exposure level' "$out/security.log" | sed -e 's/\x1b\[[0-9;]*m//g' -e 's/^[^O]*//')
+  note "$score"
+  report "figure systemd-analyze --user security $unit: ${score#*: }"
+}
+
+# The owner's SSH login: the console (kib-web's login shell) runs one command.
+owner_ssh() {
+  ssh -i "$key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes \
+    -o ConnectTimeout=10 "$user@localhost" "$@"
+}
+
+ssh_status() {
+  owner_ssh status > "$out/ssh-status.log" || { cat "$out/ssh-status.log"; return 1; }
+  cat "$out/ssh-status.log"
+  grep -qx "VM $vm is running" "$out/ssh-status.log" || return 1
+  note "ssh $user@localhost status: $(head -n 1 "$out/ssh-status.log"); $(grep -m1 '^state:' "$out/ssh-status.log" | tr -s ' ')"
+}
+
+# The owner's stop: the unit's stop, the supervisor's ACPI power-off, waited for; the
+# console ends with the VM.
+ssh_stop() {
+  owner_ssh stop > "$out/ssh-stop.log" || { cat "$out/ssh-stop.log"; return 1; }
+  cat "$out/ssh-stop.log"
+  wait_for 10 test "$(unit_prop ActiveState)" = inactive || return 1
+  echo "ActiveState=$(unit_prop ActiveState) Result=$(unit_prop Result) ExecMainStatus=$(unit_prop ExecMainStatus)"
+  [ "$(unit_prop Result)" = success ] || return 1
+  wait_for 10 ended "$console_pid" || { echo "kib console is still attached"; return 1; }
+  wait "$console_pid" || { echo "kib console failed: $(cat "$out/console.err")"; return 1; }
+  kill "$hold_pid" 2> /dev/null
+  note "ssh $user@localhost stop: $(head -n 1 "$out/ssh-stop.log"); unit inactive (Result=success); kib console ended"
+}
+
+# The journal of the user unit tells how the guest went down: ACPI, then a clean exit.
+powered_off() {
+  local journal=$out/unit-journal.log
+  wait_for 10 sh -c "journalctl --no-pager -o cat _UID=$uid _SYSTEMD_USER_UNIT=$unit > $journal; grep -q 'the guest powered off' $journal"
+  cat "$journal"
+  grep -q 'qmp event POWERDOWN' "$journal" || return 1
+  grep -q 'qmp event SHUTDOWN.*guest-shutdown' "$journal" || return 1
+  grep -q 'KIB-GUEST-POWEROFF' "$out/serial.log" || { echo "no KIB-GUEST-POWEROFF on the serial console"; return 1; }
+}
+
+# kib remove: the VM's user, keys, units, linger file, sshd block and network entries are
+# gone, its user manager stopped; its disk stays.
+kib_remove() {
+  local bad=0 f
+  kib remove "$vm" || return 1
+  ! id "$user" 2> /dev/null || { echo "user $user is still there"; bad=1; }
+  for f in /etc/passwd /etc/group /etc/shadow /etc/gshadow /etc/ssh/sshd_config /etc/dnsmasq.kib.hosts /etc/udev/rules.d/60-kib.rules; do
+    [ ! -e "$f" ] || ! grep -n "$user" "$f" || { echo "$f still names $user"; bad=1; }
+  done
+  for f in "/etc/ssh/authorized_keys/$user" "/etc/systemd/user/$unit" "/etc/systemd/user/kib-$vm-install@.service" "/var/lib/systemd/linger/$user"; do
+    [ ! -e "$f" ] || { echo "$f is still there"; bad=1; }
+  done
+  wait_for 10 sh -c "! systemctl is-active --quiet user@$uid.service" || { echo "user@$uid.service still runs"; bad=1; }
+  ! ip link show "kpu-$vm" 2> /dev/null || { echo "tap kpu-$vm is still there"; bad=1; }
+  [ -z "$(kib list)" ] || { echo "kib list: $(kib list)"; bad=1; }
+  ls -l /var/lib/kib/disks
+  [ -n "$(ls /var/lib/kib/disks)" ] || { echo "the VM's disk is gone"; bad=1; }
+  return $bad
+}
+
+# Every foreign line of passwd, group, shadow, sshd_config and the rules (file and live)
+# is still there, in its order; the files are as kib setup left them.
+foreign_kept() {
+  compare_with "$foreign" kept || return 1
+  compare_with "$setup" same || return 1
+  note "passwd, group, shadow, gshadow, sshd_config, rules.v4 and the live rules: as after kib setup, every foreign line in place"
+}
+
+# apt-get purge: what the package created goes, what kib setup wrote into the host's own
+# configuration and the VM's kept disk stay (README, "Installing the Debian package").
+purge() {
+  local bad=0 f
+  [ -e /var/lib/misc/kib-dnsmasq.leases ] || { echo "no kib-dnsmasq leases before the purge"; return 1; }
+  DEBIAN_FRONTEND=noninteractive apt-get purge -y kvm-in-a-box 2>&1 | tee "$out/purge.log"
+  [ "${PIPESTATUS[0]}" = 0 ] || return 1
+  ! dpkg-query -W -f '${Status}\n' kvm-in-a-box 2> /dev/null | grep -q 'installed' || { echo "kvm-in-a-box is still installed"; bad=1; }
+  for f in /usr/sbin/kib /usr/sbin/kib-supervise /usr/sbin/kib-console /usr/sbin/kib-install /usr/share/kvm-in-a-box \
+    /etc/sudoers.d/kvm-in-a-box /usr/lib/systemd/system/kib-dnsmasq.service \
+    /etc/systemd/system/multi-user.target.wants/kib-dnsmasq.service /var/lib/misc/kib-dnsmasq.leases; do
+    [ ! -e "$f" ] && [ ! -L "$f" ] || { echo "$f is still there"; bad=1; }
+  done
+  for g in kib kib-admin; do
+    ! getent group "$g" || { echo "group $g is still there"; bad=1; }
+  done
+  ! systemctl is-active --quiet kib-dnsmasq.service || { echo "kib-dnsmasq.service still runs"; bad=1; }
+  # Kept: the VM's data, and kib setup's configuration of the host.
+  [ -n "$(ls /var/lib/kib/disks 2> /dev/null)" ] || { echo "the VM's kept disk is gone"; bad=1; }
+  grep -q '/var/lib/kib still holds VMs or their disks' "$out/purge.log" || { echo "the purge did not say why /var/lib/kib stays"; bad=1; }
+  grep -q '^Match Group kib' /etc/ssh/sshd_config || { echo "kib's sshd block is gone"; bad=1; }
+  grep -q '^:KIB_' /etc/iptables/rules.v4 || { echo "kib's chains are gone from rules.v4"; bad=1; }
+  for f in /etc/dnsmasq.d/kib /etc/sysctl.d/50-kib.conf /etc/network/interfaces.d/kpu /etc/kvm-in-a-box.cfg; do
+    [ -e "$f" ] || { echo "$f is gone"; bad=1; }
+  done
+  # The host's own configuration is untouched, and sshd still takes it.
+  compare_with "$foreign" kept || bad=1
+  sshd -t || { echo "sshd -t fails after the purge"; bad=1; }
+  systemctl is-active --quiet ssh.service || { echo "ssh.service is down"; bad=1; }
+  note "purged: program, sudoers, kib-dnsmasq unit and leases, groups kib and kib-admin; kept: /var/lib/kib (the VM's disk), kib setup's sshd block, chains and files"
+  return $bad
+}
+
 step 'boot finished' boot_finished
 step '/proc/kmsg and /dev/net/tun as on a host' like_a_host
+step 'foreign users, sshd_config line, iptables rules (file and live)' foreign_entries
 step 'write /etc/kvm-in-a-box.cfg' write_config
-step 'kib setup' kib_setup
-step 'kib create web' kib_create
+step -j 'kib setup' kib_setup
+step -j "kib create $vm --public --ssh-key KEY --accel tcg" kib_create
 step "the VM user's systemd instance runs" user_manager
 step 'units pass systemd-analyze verify' verify_units
-step 'kib start web' start_vm
-step 'unit active, main process kib-supervise as kib-web' unit_runs
-step 'qemu as kib-web: seccomp, own namespaces, private /dev, its tap' qemu_sandboxed
-step 'guest ready on the serial socket, with its IPv4 by DHCP' guest_ready
+step -j "kib start $vm" start_vm
+step -j "unit active under $user's user manager, main process kib-supervise as $user" unit_runs
+step "qemu as $user: seccomp, own namespaces, private /dev, its tap" qemu_sandboxed
+step -j "guest ready on kib console $vm, with its IPv4 by DHCP" guest_ready
 step 'memory limit' memory_limit
-step 'systemd-analyze security' security
-step 'kib stop web: unit inactive, not failed' stop_vm
+step 'systemd-analyze --user security' security
+step -j "ssh $user@localhost status: running" ssh_status
+step -j "ssh $user@localhost stop: unit inactive, not failed" ssh_stop
 step 'guest powered off through ACPI' powered_off
+step -j "kib remove $vm: user, unit and configuration gone" kib_remove
+step 'foreign lines of passwd, group, sshd_config, iptables kept' foreign_kept
+step -j 'apt-get purge kvm-in-a-box' purge
 report done
