@@ -63,9 +63,21 @@ print_figures() {
   printf '  %8ss  %s\n' "$(seconds "$(since "$started")")" 'the whole run'
 }
 
+# Kills what is left of a booted copy: a systemd-nspawn killed by the timeout leaves the
+# container's init and everything under it running (VM users' qemu among them).
+reap_container() {
+  local proc root
+  [ -n "${run:-}" ] || return 0
+  for proc in /proc/[0-9]*; do
+    root=$(readlink "$proc/root" 2>/dev/null) || continue
+    case "$root" in "$run" | "$run (deleted)") kill -9 "${proc#/proc/}" 2>/dev/null || true ;; esac
+  done
+}
+
 # The closing lines, counting host steps and the scenario's steps; then the exit status.
 finish() {
   local inside
+  reap_container
   inside=$(grep -c '^ok ' "$results" 2>/dev/null || true)
   print_figures
   echo "e2e: $((passed + ${inside:-0})) passed, $1 failed"
@@ -116,6 +128,7 @@ build_package() {
 
 # A fresh copy of the cached root file system.
 copy_root() {
+  reap_container
   rm -rf "$run"
   cp -a --reflink=auto "$cache/rootfs" "$run"
 }
@@ -171,6 +184,7 @@ boot() {
     esac
   done
   wait "$pid" || status=$?
+  reap_container
   if ! grep -qx done "$results" 2>/dev/null; then
     line FAIL "$(since "$t0")" "boot, scenario and power-off$([ "$status" -eq 124 ] && echo ' (timed out)')"
     grep -qs '^FAIL' "$results" || tail -n 20 "$logs/boot.log" | sed 's/^/     | /'
