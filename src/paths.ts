@@ -33,6 +33,8 @@ export const HOST = {
   sbin: '/usr/sbin',
   /** The packaged preseed file of `install debian auto` (preseed/preseed.cfg in the source). */
   preseed: '/usr/share/kvm-in-a-box/preseed.cfg',
+  /** Present when the Debian package is installed (its postinst creates the group kib). */
+  packageDir: '/usr/share/kvm-in-a-box',
   /** Where systemd keeps what it knows at run time (present when systemd is PID 1). */
   systemdRun: '/run/systemd/system',
   udevControl: '/run/udev/control',

@@ -2,7 +2,8 @@
 // state, let the command change the state, plan every affected resource, validate the
 // candidates, save the state, replace the files, and report. Dry runs stop after the plan.
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, rmdir, unlink } from 'node:fs/promises';
+import path from 'node:path';
 import { writeText, type Context } from './context.ts';
 import { combineErrors, KibError } from './errors.ts';
 import { applyChanges } from './engine/apply.ts';
@@ -32,6 +33,12 @@ export interface ReconcileOptions {
    * state (kept disks), which is then saved again. In dry runs it only says what it would do.
    */
   afterApply?: (state: State, config: HostConfig, dryRun: boolean) => Promise<string[]>;
+  /**
+   * `kib teardown`, the inverse of setup: refused while any VM exists or is being removed;
+   * else every host-wide file loses kib's part, the live host follows, and the state file,
+   * the lock and kib's empty directories go.
+   */
+  teardown?: boolean;
 }
 
 export interface ReconcileResult {
@@ -48,7 +55,7 @@ export async function reconcile(ctx: Context, options: ReconcileOptions = {}): P
   // Everything that can fail without the lock fails before it, so that a refused first
   // run leaves no trace (not even the lock file).
   const config = await loadConfig(ctx.root);
-  await checkSetUp(ctx.root, options.setup ?? false);
+  await checkSetUp(ctx.root, options.setup ?? false, options.teardown ?? false);
   const lock = ctx.dryRun ? undefined : await acquireLock(ctx.root);
   try {
     return await reconcileLocked(ctx, config, options);
@@ -61,8 +68,9 @@ export async function reconcile(ctx: Context, options: ReconcileOptions = {}): P
  * Only `kib setup` starts from no state, and only on a host without kib's files: a
  * missing state file on a host kib manages is lost data, never a fresh start.
  */
-async function checkSetUp(root: string, setup: boolean): Promise<void> {
+async function checkSetUp(root: string, setup: boolean, teardown = false): Promise<void> {
   if (existsSync(rooted(root, HOST.state)) || existsSync(rooted(root, HOST.legacyState))) return;
+  if (teardown) throw new KibError('state', `kib is not set up on this host (no ${HOST.state}): nothing to tear down`);
   if (!setup) throw new KibError('state', `kib is not set up on this host (no ${HOST.state}); run 'kib setup' first`);
   const leftovers = await kibLeftovers(root);
   if (leftovers.length > 0) {
@@ -79,6 +87,9 @@ async function kibLeftovers(root: string): Promise<string[]> {
 
 async function reconcileLocked(ctx: Context, config: HostConfig, options: ReconcileOptions): Promise<ReconcileResult> {
   const loaded = await loadState(ctx.root, config);
+  // A teardown that held the lock before us may have taken the state away.
+  if (!options.setup && loaded.text === undefined && !loaded.migrated) await checkSetUp(ctx.root, false, options.teardown);
+  if (options.teardown) checkNoVms(loaded.state);
   // Mutations replace the VM objects they change, so a shallow copy keeps the loaded
   // state intact for comparison, at no cost for the VMs left alone.
   const state: State = {
@@ -90,9 +101,10 @@ async function reconcileLocked(ctx: Context, config: HostConfig, options: Reconc
   };
   await options.mutate?.(state, config);
   const scopes = narrowScopes(options.scopes, loaded.state, state);
-  const facts = !scopes || scopes.has('host') ? { shadowGid: (await hostNames(ctx.root)).shadowGid } : {};
+  const facts =
+    !scopes || scopes.has('host') ? { shadowGid: (await hostNames(ctx.root)).shadowGid, packaged: existsSync(rooted(ctx.root, HOST.packageDir)) } : {};
   checkAddresses(state, config);
-  const resources = allResources({ config, state, facts }).filter(
+  const resources = allResources({ config, state, facts, teardown: options.teardown }).filter(
     (r) => !scopes || scopes.has(r.scope),
   );
   const changes = await planAll(ctx.root, resources);
@@ -108,7 +120,8 @@ async function reconcileLocked(ctx: Context, config: HostConfig, options: Reconc
     }
     reportChanges(ctx, changes, true);
     const extra = (await options.afterApply?.(state, config, true)) ?? [];
-    const live = ctx.live ? await reconcileLive(ctx, { config, state, changes, removed: state.removing }) : undefined;
+    const live = ctx.live ? await reconcileLive(ctx, { config, state, changes, removed: state.removing, teardown: options.teardown }) : undefined;
+    if (options.teardown) extra.push(...(await removeKibState(ctx, true)));
     return { changes: summarize(changes, ctx.verbosity === 'verbose'), state, config, extra, live };
   }
 
@@ -137,8 +150,57 @@ async function reconcileLocked(ctx: Context, config: HostConfig, options: Reconc
     const final = renderState(state);
     if (final !== stateText) await saveState(ctx.root, final);
   }
-  const live = ctx.live ? await reconcileLive(ctx, { config, state, changes, removed }) : undefined;
+  const live = ctx.live ? await reconcileLive(ctx, { config, state, changes, removed, teardown: options.teardown }) : undefined;
+  // The state goes last: a teardown whose live part failed can run again.
+  if (options.teardown) extra.push(...(await removeKibState(ctx, false)));
   return { changes: summarize(changes, ctx.verbosity === 'verbose'), state, config, extra, live };
+}
+
+/** Teardown takes kib away from the host only once no VM needs it. */
+function checkNoVms(state: State): void {
+  const vms = Object.keys(state.vms).sort();
+  const removing = Object.keys(state.removing).sort();
+  if (vms.length > 0) throw new KibError('exists', `VMs exist (${vms.join(', ')}): remove them before 'kib teardown'`);
+  if (removing.length > 0) throw new KibError('exists', `the removal of ${removing.join(', ')} is not finished: run 'kib apply' before 'kib teardown'`);
+}
+
+/**
+ * The end of a teardown: the state file and the lock go, then every empty directory under
+ * kib's state directory, the directory itself last. A directory holding anything (kept
+ * disks, downloaded images) stays, and is reported. Returns the report lines (printed).
+ */
+async function removeKibState(ctx: Context, dryRun: boolean): Promise<string[]> {
+  const lines: string[] = [];
+  const say = (line: string) => {
+    lines.push(line);
+    if (!ctx.json && ctx.verbosity !== 'quiet') ctx.out(line);
+  };
+  const verb = dryRun ? 'would delete' : 'deleted';
+  for (const file of [HOST.state, HOST.lock]) {
+    if (!existsSync(rooted(ctx.root, file))) continue;
+    if (!dryRun) await unlink(rooted(ctx.root, file));
+    say(`${verb} ${file}`);
+  }
+  const gone = new Set<string>([HOST.state, HOST.lock]);
+  // Depth first: a directory is empty once its empty subdirectories are gone.
+  const prune = async (dir: string): Promise<boolean> => {
+    const entries = await readdir(rooted(ctx.root, dir), { withFileTypes: true }).catch(() => null);
+    if (entries === null) return false;
+    let empty = true;
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const sub = path.posix.join(dir, e.name);
+      if (gone.has(sub)) continue;
+      if (e.isDirectory() && (await prune(sub))) continue;
+      empty = false;
+      if (dir === HOST.stateDir) say(`kept ${sub}${e.isDirectory() ? '/' : ''} (not empty)`);
+    }
+    if (!empty) return false;
+    if (!dryRun) await rmdir(rooted(ctx.root, dir));
+    say(`${verb} ${dir}/`);
+    return true;
+  };
+  await prune(HOST.stateDir);
+  return lines;
 }
 
 /** Addresses never move, so a VM outside a changed public-address is an error to resolve by hand. */

@@ -15,6 +15,7 @@ import { planCommand } from './commands/plan.ts';
 import { killCommand, restartCommand, startCommand, statusCommand, stopCommand } from './commands/power.ts';
 import { removeCommand } from './commands/remove.ts';
 import { setupCommand } from './commands/setup.ts';
+import { teardownCommand } from './commands/teardown.ts';
 import type { GlobalArgs } from './options.ts';
 
 const BOOLEAN_FLAGS = /^--(?:no-)?(user|public|private|quiet|verbose|json|dry-run|live|help)=(.*)$/;
@@ -50,6 +51,7 @@ export function buildCli(argv: string[]) {
     .command(createCommand as never)
     .command(changeCommand as never)
     .command(removeCommand as never)
+    .command(teardownCommand)
     .command(listCommand)
     .command(infoCommand as never)
     .command(listResourcesCommand)

@@ -170,3 +170,23 @@ function withEol(line: Line, eol: string): Line {
 function chainOfJump(jump: string): string {
   return jump.split(/\s+/)[1];
 }
+
+/**
+ * The file without kib's part (`kib teardown`): kib's chains, rules and jumps dropped, and
+ * the tables mergeIptables appended whole (only built-in chains with kib's policy line
+ * left) dropped from the end. Null when nothing is left: kib made the file.
+ */
+export function removeKibRules(content: string): string | null {
+  const lines = splitLines(mergeIptables(content, {}));
+  for (;;) {
+    let start = lines.length - 1;
+    while (start >= 0 && !lines[start].text.startsWith('*')) start--;
+    if (start === -1) break;
+    const table = lines[start].text.slice(1);
+    const appended = [`*${table}`, ...(BUILTIN_CHAINS[table] ?? []).map((c) => `:${c} ACCEPT [0:0]`), 'COMMIT'];
+    const tail = lines.slice(start).map((l) => l.text);
+    if (!BUILTIN_CHAINS[table] || tail.join('\n') !== appended.join('\n')) break;
+    lines.splice(start);
+  }
+  return lines.length === 0 ? null : joinLines(lines);
+}

@@ -2,6 +2,7 @@
 // configuration needs a restart, which only the service manager can do.
 import { readFile } from 'node:fs/promises';
 import { HOST, rooted } from '../paths.ts';
+import { run } from '../exec.ts';
 import { must, type LiveAction } from './action.ts';
 
 export interface DnsmasqInput {
@@ -9,6 +10,8 @@ export interface DnsmasqInput {
   systemd: boolean;
   confChanged: boolean;
   hostsChanged: boolean;
+  /** `kib teardown`: kib's dnsmasq stops (where systemd runs it). */
+  teardown?: boolean;
 }
 
 /** The pid in kib's dnsmasq pid file, if that process is a running dnsmasq. */
@@ -20,6 +23,11 @@ async function runningPid(root: string): Promise<number | undefined> {
 }
 
 export async function planDnsmasq(input: DnsmasqInput): Promise<LiveAction[]> {
+  if (input.teardown) {
+    // Not active (stopped, or no such unit): nothing to stop.
+    if (!input.systemd || (await run('systemctl', ['is-active', '--quiet', HOST.dnsmasqUnit])).exitCode !== 0) return [];
+    return [{ verb: 'stop', object: HOST.dnsmasqUnit, apply: () => must('systemctl', ['stop', HOST.dnsmasqUnit]).then(() => undefined) }];
+  }
   if (!input.confChanged && !input.hostsChanged) return [];
   if (input.systemd) {
     // restart also starts it on a host where kib's dnsmasq never ran.

@@ -16,10 +16,11 @@ function normalize(text: string): string {
     .join('\n');
 }
 
-export async function planFirewall(d: Desired, family: 4 | 6): Promise<LiveAction[]> {
+/** Loads the live rules with kib's merged in, or (teardown) with kib's taken out. */
+export async function planFirewall(d: Desired, family: 4 | 6, teardown = false): Promise<LiveAction[]> {
   const prefix = family === 4 ? 'iptables' : 'ip6tables';
   const live = await must(`${prefix}-save`, []);
-  const merged = mergeIptables(live, kibRules(d, family));
+  const merged = mergeIptables(live, teardown ? {} : kibRules(d, family));
   if (normalize(merged) === normalize(live)) return [];
   return [
     {

@@ -25,11 +25,16 @@ export interface LiveInput {
   changes: Change[];
   /** VMs this run removed, with their uids. */
   removed: Record<string, { uid: number }>;
+  /**
+   * `kib teardown`: kib's bridges and firewall rules go and its dnsmasq stops. Kernel
+   * settings stay as they are: forwarding may be in use by others.
+   */
+  teardown?: boolean;
 }
 
 /** Brings the running host to the files; returns the report lines of what it did. */
 export async function reconcileLive(ctx: Context, input: LiveInput): Promise<string[]> {
-  const { config, state, changes } = input;
+  const { config, state, changes, teardown = false } = input;
   const changed = new Set(changes.filter((c) => c.action !== 'unchanged').map((c) => c.resource.path));
   const sysctlText = async () => {
     const planned = changes.find((c) => c.resource.path === HOST.sysctl);
@@ -38,11 +43,11 @@ export async function reconcileLive(ctx: Context, input: LiveInput): Promise<str
   const systemd = existsSync(HOST.systemdRun);
   const uids = (vms: Record<string, { uid: number }>) => Object.fromEntries(Object.entries(vms).map(([n, v]) => [n, v.uid]));
   const steps: [string, () => Promise<LiveAction[]>][] = [
-    ['kernel settings', async () => planSysctl(await sysctlText())],
-    ['links', async () => planLinks(desiredLinks(config, state), await readLinks())],
-    ['IPv4 firewall', () => planFirewall({ config, state, facts: {} }, 4)],
-    ['IPv6 firewall', () => planFirewall({ config, state, facts: {} }, 6)],
-    ['dnsmasq', () => planDnsmasq({ root: ctx.root, systemd, confChanged: changed.has(HOST.dnsmasqConf), hostsChanged: changed.has(HOST.dnsmasqHosts) })],
+    ['kernel settings', async () => (teardown ? [] : planSysctl(await sysctlText()))],
+    ['links', async () => planLinks(teardown ? { bridges: [], taps: [] } : desiredLinks(config, state), await readLinks())],
+    ['IPv4 firewall', () => planFirewall({ config, state, facts: {} }, 4, teardown)],
+    ['IPv6 firewall', () => planFirewall({ config, state, facts: {} }, 6, teardown)],
+    ['dnsmasq', () => planDnsmasq({ root: ctx.root, systemd, teardown, confChanged: changed.has(HOST.dnsmasqConf), hostsChanged: changed.has(HOST.dnsmasqHosts) })],
     ['services', async () => (systemd ? planServices({ changed, vms: uids(state.vms), removed: uids(input.removed) }) : [])],
   ];
   const show = ctx.verbosity !== 'quiet' && !ctx.json;

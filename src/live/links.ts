@@ -35,7 +35,8 @@ export interface Link {
 
 /** Names of taps kib makes; anything else is never touched. */
 const KIB_TAP = /^(kpu|kpr|kg\d)-/;
-const KIB_GROUP_BRIDGE = /^kgr\d+$/;
+/** Every bridge kib makes; only a teardown, which wants none, finds kpu and kpr stale. */
+const KIB_BRIDGE = /^(kpu|kpr|kgr\d+)$/;
 
 /** The bridges and taps the configuration and state call for. */
 export function desiredLinks(config: HostConfig, state: State): { bridges: BridgeSpec[]; taps: TapSpec[] } {
@@ -122,7 +123,7 @@ export function planLinks(desired: ReturnType<typeof desiredLinks>, links: Map<s
     apply: () => must('ip', ['link', 'delete', 'dev', link.name]).then(() => undefined),
   });
   for (const link of stale) if (link.kind === 'tun' && KIB_TAP.test(link.name)) actions.push(remove('tap', link));
-  for (const link of stale) if (link.kind === 'bridge' && KIB_GROUP_BRIDGE.test(link.name)) actions.push(remove('bridge', link));
+  for (const link of stale) if (link.kind === 'bridge' && KIB_BRIDGE.test(link.name)) actions.push(remove('bridge', link));
   return actions;
 }
 

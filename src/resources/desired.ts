@@ -7,12 +7,19 @@ import { userOf } from '../model/vm.ts';
 export interface HostFacts {
   /** gid of the 'shadow' group, if the host has one. */
   shadowGid?: number;
+  /** The Debian package is installed: the group kib is the package's (its purge removes it). */
+  packaged?: boolean;
 }
 
 export interface Desired {
   config: HostConfig;
   state: State;
   facts: HostFacts;
+  /**
+   * `kib teardown`: every host-wide file without kib's part (kib's own files absent,
+   * shared ones with kib's entries removed). Only valid with no VMs.
+   */
+  teardown?: boolean;
 }
 
 /** User names kib owns: its live VMs' and those of VMs whose removal is not finished. */

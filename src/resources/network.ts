@@ -1,6 +1,6 @@
 // The VM networks: bridges and taps (ifupdown), DHCP/DNS/RA (dnsmasq), the firewall
 // (iptables v4/v6) and forwarding (sysctl).
-import { BUILTIN_CHAINS, KIB_CHAINS, mergeIptables, type KibRules } from '../formats/iptables-save.ts';
+import { BUILTIN_CHAINS, KIB_CHAINS, mergeIptables, removeKibRules, type KibRules } from '../formats/iptables-save.ts';
 import { splitLines } from '../formats/lines.ts';
 import { formatIpv4, formatIpv6, netmaskOf, prefixGroups, slaacAddress, type Ipv6Net } from '../model/net.ts';
 import { HOST } from '../paths.ts';
@@ -156,18 +156,17 @@ export function kibRules(d: Desired, family: 4 | 6): KibRules {
 
 /** The network resources; each renders when planned. */
 export function networkResources(d: Desired): Resource[] {
-  const file = (path: string, desired: (current: string | null) => string | null, extra: Partial<Resource> = {}): Resource =>
+  const shared = (path: string, desired: (current: string | null) => string | null, extra: Partial<Resource> = {}): Resource =>
     ({ kind: 'file', path, scope: 'host', desired, mode: 0o644, owner: ROOT_OWNER, ...extra }) as Resource;
+  // Teardown: kib's own files go, the rules files keep only their foreign lines.
+  const file = (path: string, desired: () => string | null, extra: Partial<Resource> = {}): Resource =>
+    shared(path, d.teardown ? () => null : desired, extra);
+  const rules = (family: 4 | 6) => (current: string | null) =>
+    d.teardown ? (current === null ? null : removeKibRules(current)) : mergeIptables(current ?? '', kibRules(d, family));
   const iptables = (tool: string) => ({ tool, args: (candidate: string) => ['--test', candidate] });
   return [
-    file(HOST.rulesV4, (current) => mergeIptables(current ?? '', kibRules(d, 4)), {
-      mode: 0o640,
-      validator: iptables('iptables-restore'),
-    }),
-    file(HOST.rulesV6, (current) => mergeIptables(current ?? '', kibRules(d, 6)), {
-      mode: 0o640,
-      validator: iptables('ip6tables-restore'),
-    }),
+    shared(HOST.rulesV4, rules(4), { mode: 0o640, validator: iptables('iptables-restore') }),
+    shared(HOST.rulesV6, rules(6), { mode: 0o640, validator: iptables('ip6tables-restore') }),
     file(`${HOST.interfacesDir}/${PUBLIC_BRIDGE}`, () => renderPublicBridge(d)),
     file(`${HOST.interfacesDir}/${PRIVATE_BRIDGE}`, () => renderPrivateBridge(d)),
     file(`${HOST.interfacesDir}/kgr`, () => renderGroupBridges(d)),

@@ -35,6 +35,7 @@ export function sshResources(d: Desired): Resource[] {
     desired: (current) => {
       if (current === null) return null; // no sshd on this host: nothing to merge into
       const file = parseMarkedBlock(current, SSHD_MARKERS, HOST.sshdConfig);
+      if (d.teardown) return placeBlockAtEnd(file, null, SSHD_MARKERS);
       const vms = liveVms(d.state).map(({ name, vm }) => ({ user: userOf(name), displayPort: vm.displayPort }));
       const block = render('sshd-match', { keysDir: HOST.authorizedKeysDir, consoleShell: CONSOLE_SHELL, vms });
       return placeBlockAtEnd(file, block, SSHD_MARKERS);

@@ -38,13 +38,13 @@ export function userResources(d: Desired): Resource[] {
     checkIdsFree(db, vms, owned, HOST.group);
     db = mergeOwnedEntries(db, isOwned, vms.map(({ name, vm }) => [userOf(name), 'x', String(vm.uid), '']));
     for (const g of SHARED_GROUPS) db = withMembers(db, g, 3, owned, ours, () => [g, 'x', String(freeSystemGid(db)), '']);
-    return unparseColonDb(db);
+    return unparseColonDb(d.teardown && !d.facts.packaged ? withoutEmptyGroup(db, KIB_GROUP, [3]) : db);
   };
   const gshadow = (current: string | null) => {
     if (current === null) return null; // a host without gshadow does not use it
     let db = mergeOwnedEntries(parseColonDb(current), isOwned, vms.map(({ name }) => [userOf(name), '!', '', '']));
     for (const g of SHARED_GROUPS) db = withMembers(db, g, 3, owned, ours, () => [g, '!', '', '']);
-    return unparseColonDb(db);
+    return unparseColonDb(d.teardown && !d.facts.packaged ? withoutEmptyGroup(db, KIB_GROUP, [2, 3]) : db);
   };
 
   const homes: Resource[] = [...Object.entries(d.state.removing).map(([name, r]) => ({ name, uid: r.uid, present: false })),
@@ -65,6 +65,20 @@ export function userResources(d: Desired): Resource[] {
     { kind: 'file', path: HOST.shadow, scope: 'host', desired: shadow, mode: shadowMode, owner: shadowOwner },
     ...homes,
   ];
+}
+
+/**
+ * The group kib creates (setup does, unless the package's postinst did), which teardown
+ * removes, but only while nobody is in it and only without the package (whose purge
+ * removes it): `fields` are the member (and, in gshadow, administrator) fields. The kvm
+ * group stays: it is the kvm device's group, which the host's udev normally provides.
+ */
+export const KIB_GROUP = 'kib';
+
+function withoutEmptyGroup(db: ColonDb, group: string, fields: number[]): ColonDb {
+  const first = db.entries.findIndex((e) => e.fields?.[0] === group);
+  if (first === -1 || fields.some((f) => (db.entries[first].fields![f] ?? '') !== '')) return db;
+  return { entries: db.entries.filter((_, i) => i !== first) };
 }
 
 /** A foreign entry holding the id (uid, or gid) kib allocated to a VM is a conflict. */

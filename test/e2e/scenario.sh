@@ -4,7 +4,8 @@
 # firewall rules; a VM declared with kib runs as a systemd user service of its own user,
 # sandboxed, shows its ready line on `kib console` and gets its address by DHCP; its owner
 # logs in over SSH to see it running and to power it off through ACPI; kib remove takes
-# the VM's user, unit and configuration away and leaves every foreign line; apt-get purge
+# the VM's user, unit and configuration away and leaves every foreign line; kib teardown
+# gives back the shared files as they were before kib setup, byte for byte; apt-get purge
 # removes the package and leaves what README says it leaves.
 # Each step appends one line to out/results (`ok|FAIL MILLISECONDS NAME`, `note ...` lines
 # after it, `time MILLISECONDS NAME` for a step of the journey, `figure TEXT`) and keeps its
@@ -20,7 +21,9 @@ vm=web
 user=kib-$vm
 unit=kib-$vm.service
 key=$base/owner-key
-# Copies of the shared files: before kib setup (every line foreign), right after it.
+# Copies of the shared files: as the package left them (before kib setup), the same with
+# only the foreign lines, right after kib setup.
+installed=$out/installed
 foreign=$out/foreign
 setup=$out/after-setup
 shared=(/etc/passwd /etc/group /etc/shadow /etc/gshadow /etc/ssh/sshd_config /etc/iptables/rules.v4)
@@ -184,6 +187,7 @@ COMMIT
 RULES
   iptables-restore < /etc/iptables/rules.v4 || return 1
   snapshot "$foreign" || return 1
+  cp -r "$foreign" "$installed" || return 1
   # The groups kib and kib-admin are the package's (its postinst made them), not foreign.
   sed -i '/^kib\(-admin\)\{0,1\}:/d' "$foreign/group" "$foreign/gshadow"
   cat "$foreign/live.v4"
@@ -412,8 +416,31 @@ foreign_kept() {
   note "passwd, group, shadow, gshadow, sshd_config, rules.v4 and the live rules: as after kib setup, every foreign line in place"
 }
 
-# apt-get purge: what the package created goes, what kib setup wrote into the host's own
-# configuration and the VM's kept disk stay (README, "Installing the Debian package").
+# kib teardown: the shared files are byte for byte as before kib setup (the package's
+# groups kib and kib-admin stay: its purge removes them), kib's own files, bridge and
+# chains are gone, kib's dnsmasq is stopped; the VM's kept disk stays, and is named.
+kib_teardown() {
+  local bad=0 f
+  kib teardown | tee "$out/teardown.log"
+  [ "${PIPESTATUS[0]}" = 0 ] || return 1
+  compare_with "$installed" same || bad=1
+  # rules.v6: the host had none; kib setup made it, and teardown takes it away.
+  for f in /etc/iptables/rules.v6 /etc/dnsmasq.d/kib /etc/dnsmasq.kib.hosts /etc/sysctl.d/50-kib.conf \
+    /etc/network/interfaces.d/kpu /etc/network/interfaces.d/kpr /var/lib/kib/state.json; do
+    [ ! -e "$f" ] || { echo "$f is still there"; bad=1; }
+  done
+  ! ip link show kpu 2> /dev/null || { echo "bridge kpu is still there"; bad=1; }
+  ! iptables-save | grep -q KIB_ || { echo "kib's chains are still live"; bad=1; }
+  wait_for 10 sh -c '! systemctl is-active --quiet kib-dnsmasq.service' || { echo "kib-dnsmasq.service still runs"; bad=1; }
+  grep -q '^kept /var/lib/kib/disks/' "$out/teardown.log" || { echo "teardown did not name the kept disk directory"; bad=1; }
+  [ -n "$(ls /var/lib/kib/disks 2> /dev/null)" ] || { echo "the VM's kept disk is gone"; bad=1; }
+  ! kib teardown 2> /dev/null || { echo "a second teardown succeeded"; bad=1; }
+  note "passwd, group, shadow, gshadow, sshd_config, rules.v4 byte for byte as before kib setup; rules.v6 and kib's files gone"
+  return $bad
+}
+
+# apt-get purge: what the package created goes; the VM's kept disk stays (README,
+# "Installing the Debian package").
 purge() {
   local bad=0 f
   [ -e /var/lib/misc/kib-dnsmasq.leases ] || { echo "no kib-dnsmasq leases before the purge"; return 1; }
@@ -429,19 +456,15 @@ purge() {
     ! getent group "$g" || { echo "group $g is still there"; bad=1; }
   done
   ! systemctl is-active --quiet kib-dnsmasq.service || { echo "kib-dnsmasq.service still runs"; bad=1; }
-  # Kept: the VM's data, and kib setup's configuration of the host.
+  # Kept: the VM's data and the administrator's configuration file.
   [ -n "$(ls /var/lib/kib/disks 2> /dev/null)" ] || { echo "the VM's kept disk is gone"; bad=1; }
   grep -q '/var/lib/kib still holds VMs or their disks' "$out/purge.log" || { echo "the purge did not say why /var/lib/kib stays"; bad=1; }
-  grep -q '^Match Group kib' /etc/ssh/sshd_config || { echo "kib's sshd block is gone"; bad=1; }
-  grep -q '^:KIB_' /etc/iptables/rules.v4 || { echo "kib's chains are gone from rules.v4"; bad=1; }
-  for f in /etc/dnsmasq.d/kib /etc/sysctl.d/50-kib.conf /etc/network/interfaces.d/kpu /etc/kvm-in-a-box.cfg; do
-    [ -e "$f" ] || { echo "$f is gone"; bad=1; }
-  done
+  [ -e /etc/kvm-in-a-box.cfg ] || { echo "/etc/kvm-in-a-box.cfg is gone"; bad=1; }
   # The host's own configuration is untouched, and sshd still takes it.
   compare_with "$foreign" kept || bad=1
   sshd -t || { echo "sshd -t fails after the purge"; bad=1; }
   systemctl is-active --quiet ssh.service || { echo "ssh.service is down"; bad=1; }
-  note "purged: program, sudoers, kib-dnsmasq unit and leases, groups kib and kib-admin; kept: /var/lib/kib (the VM's disk), kib setup's sshd block, chains and files"
+  note "purged: program, sudoers, kib-dnsmasq unit and leases, groups kib and kib-admin; kept: /var/lib/kib (the VM's disk)"
   return $bad
 }
 
@@ -464,5 +487,6 @@ step -j "ssh $user@localhost stop: unit inactive, not failed" ssh_stop
 step 'guest powered off through ACPI' powered_off
 step -j "kib remove $vm: user, unit and configuration gone" kib_remove
 step 'foreign lines of passwd, group, sshd_config, iptables kept' foreign_kept
+step -j 'kib teardown: shared files as before kib setup' kib_teardown
 step -j 'apt-get purge kvm-in-a-box' purge
 report done

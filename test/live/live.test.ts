@@ -2,7 +2,7 @@
 // --live, the namespace has kib's bridges (with their addresses), each VM's taps (owned
 // by the VM's uid, enslaved, isolated on the public and private bridges) and kib's
 // firewall rules next to foreign ones; a second run changes nothing; changes and removals
-// follow; a failure is reported and the files stay in place.
+// follow; a failure is reported and the files stay in place; teardown takes kib's away.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -145,6 +145,25 @@ test('a live failure is reported, the other steps still run, and the files are i
     assert.ok(existsSync(path.join(root, 'etc/iptables/rules.v4')));
     assert.ok(links().has('kpu'), 'the public bridge was still made');
     assert.match(inNs('iptables-save').stdout, /KIB_INPUT/);
+  } finally {
+    cleanup(root);
+  }
+});
+
+test('teardown --live deletes kib\'s bridges and firewall chains, keeps foreign rules and kernel settings', () => {
+  if (!freshNamespace()) return;
+  const root = rootFromFixture('busy');
+  try {
+    assert.is(inNs('iptables', '-A', 'INPUT', '-s', '192.0.2.7', '-j', 'DROP').status, 0);
+    kibInOk(root, '--live', 'setup');
+    kibInOk(root, '--live', 'create', 'web', '--public', '--private', '--net-group', '7');
+    kibInOk(root, '--live', 'remove', 'web');
+    const r = kibInOk(root, '--live', 'teardown');
+    assert.ok(liveLines(r).includes('live: deleted bridge kpu'), r.stdout);
+    assert.ok(!liveLines(r).some((l) => l.startsWith('live: set ')), r.stdout);
+    assert.equal([...links().keys()].filter((n) => /^k(pu|pr|g)/.test(n)), []);
+    for (const save of ['iptables-save', 'ip6tables-save']) assert.not.match(inNs(save).stdout, /KIB_/, save);
+    assert.match(inNs('iptables-save').stdout, /-A INPUT -s 192\.0\.2\.7\/32 -j DROP/);
   } finally {
     cleanup(root);
   }
