@@ -128,7 +128,6 @@ build_package() {
 
 # A fresh copy of the cached root file system.
 copy_root() {
-  reap_container
   rm -rf "$run"
   cp -a --reflink=auto "$cache/rootfs" "$run"
 }
