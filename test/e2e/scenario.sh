@@ -99,9 +99,13 @@ unit_prop() {
 }
 
 # The live IPv4 rules without counters and comments (iptables-save's header and footer
-# carry times).
+# carry times), and without tables that hold nothing: a table once used stays listed,
+# empty with accepting built-in chains, when its last rule goes (the same filtering).
 live_rules() {
-  iptables-save | grep -v '^#' | sed 's/ \[[0-9]*:[0-9]*\]$//'
+  iptables-save | grep -v '^#' | sed 's/ \[[0-9]*:[0-9]*\]$//' | awk '
+    /^\*/ { table = $0; body = ""; empty = 1; next }
+    /^COMMIT$/ { if (!empty) printf "%s\n%s%s\n", table, body, $0; next }
+    { body = body $0 "\n"; if ($0 !~ /^:[A-Z]+ ACCEPT$/) empty = 0 }'
 }
 
 # Copies the shared files and the live rules into DIR.
