@@ -177,6 +177,8 @@ function chainOfJump(jump: string): string {
  * left) dropped from the end. Null when nothing is left: kib made the file.
  */
 export function removeKibRules(content: string): string | null {
+  // Only a table that held kib's lines can be one kib appended: an admin's empty table stays.
+  const kibTables = new Set(parseIptables(content).filter(isKibLine).map((l) => (l.kind === 'chain' || l.kind === 'rule' ? l.table : '')));
   const lines = splitLines(mergeIptables(content, {}));
   for (;;) {
     let start = lines.length - 1;
@@ -185,7 +187,7 @@ export function removeKibRules(content: string): string | null {
     const table = lines[start].text.slice(1);
     const appended = [`*${table}`, ...(BUILTIN_CHAINS[table] ?? []).map((c) => `:${c} ACCEPT [0:0]`), 'COMMIT'];
     const tail = lines.slice(start).map((l) => l.text);
-    if (!BUILTIN_CHAINS[table] || tail.join('\n') !== appended.join('\n')) break;
+    if (!BUILTIN_CHAINS[table] || !kibTables.has(table) || tail.join('\n') !== appended.join('\n')) break;
     lines.splice(start);
   }
   return lines.length === 0 ? null : joinLines(lines);

@@ -2,7 +2,7 @@
 // in the VM's runtime directory. On a terminal it is raw (every key goes to the guest)
 // and ^] leaves; with stdin not a terminal it copies both ways until stdin ends or the
 // socket closes, so that scripts can use it too.
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Context } from '../context.ts';
@@ -66,6 +66,8 @@ async function connectWaiting(socketPath: string, waitSeconds: number, onWait: (
 /** One connection attempt: the socket, or the error code. */
 function connect(socketPath: string): Promise<net.Socket | string> {
   if (!existsSync(socketPath)) return Promise.resolve('ENOENT');
+  // The directory is the VM's, writable by its qemu: connect to a socket, never through a link.
+  if (!lstatSync(socketPath).isSocket()) return Promise.resolve('not a socket');
   return new Promise((resolve) => {
     const socket = net.connect(socketPath);
     socket.once('connect', () => {

@@ -1,4 +1,6 @@
-// Whether a VM is running: any process of its user (qemu runs as the VM's own user).
+// Whether a VM is running: a qemu of its user (the VM's or its installer's), whichever
+// unit or command started it. Other processes of the user (its systemd, an owner's
+// console session) are not the VM.
 import { readdir, readFile } from 'node:fs/promises';
 
 export async function isRunning(uid: number): Promise<boolean> {
@@ -6,7 +8,8 @@ export async function isRunning(uid: number): Promise<boolean> {
   for (const pid of pids) {
     const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
     const real = /^Uid:\s+(\d+)/m.exec(status)?.[1];
-    if (real !== undefined && Number(real) === uid) return true;
+    // Name: is the command's file name, cut to 15 bytes (qemu-system-x86).
+    if (real !== undefined && Number(real) === uid && /^Name:\s+qemu-system/m.test(status)) return true;
   }
   return false;
 }

@@ -4,8 +4,10 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
+  BUILTIN_CHAINS,
   isKibLine,
   mergeIptables,
+  removeKibRules,
   parseIptables,
   unparseIptables,
   type KibRules,
@@ -302,6 +304,28 @@ test('the validator is real: a broken candidate fails it', () => {
   } finally {
     cleanup(dir);
   }
+});
+
+
+test('removeKibRules: kib\'s chains, rules, jumps and the tables kib appended go; every other byte stays', () => {
+  const admin = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -s 192.0.2.7/32 -j DROP\nCOMMIT\n';
+  const kib: KibRules = {
+    filter: { builtins: BUILTIN_CHAINS.filter, chains: ['KIB_INPUT'], jumps: ['-A INPUT -j KIB_INPUT'], rules: ['-A KIB_INPUT -i kpu -j ACCEPT'] },
+    nat: { builtins: BUILTIN_CHAINS.nat, chains: ['KIB_POSTROUTING'], jumps: ['-A POSTROUTING -j KIB_POSTROUTING'], rules: [] },
+  };
+  const merged = mergeIptables(admin, kib);
+  assert.match(merged, /\*nat/);
+  assert.is(removeKibRules(merged), admin);
+  // A file kib made whole is nothing without kib's part.
+  assert.is(removeKibRules(mergeIptables('', kib)), null);
+});
+
+test('removeKibRules: an admin\'s own empty tables are not taken for ones kib appended', () => {
+  const empty = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n';
+  assert.is(removeKibRules(empty), empty);
+  const withNat = `${empty}*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n`;
+  const kib: KibRules = { filter: { builtins: BUILTIN_CHAINS.filter, chains: ['KIB_INPUT'], jumps: ['-A INPUT -j KIB_INPUT'], rules: [] } };
+  assert.is(removeKibRules(mergeIptables(withNat, kib)), withNat);
 });
 
 test.run();

@@ -3,6 +3,8 @@
 // (the guest's tty echoes them), and ^] leaves with the terminal restored; piped, it
 // copies both ways and ends at the end of stdin or when the VM stops. And its errors.
 import { spawn } from 'node:child_process';
+import { mkdirSync, symlinkSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -125,6 +127,18 @@ test('errors: an unknown VM at once; no console within --wait; bad --wait', () =
     const now = kib(root, 'console', 'web', '--runtime-dir', run, '--wait', '0');
     assert.is(now.status, 1);
     assert.is(now.stderr, `kib: VM web is not running: no console at ${path.join(run, 'kib-web/ttyS0.sock')}\n`);
+
+    // The VM's directory is writable by its qemu: a link in place of the socket is refused.
+    mkdirSync(path.join(run, 'kib-web'));
+    const other = net.createServer().listen(path.join(run, 'other.sock'));
+    try {
+      symlinkSync(path.join(run, 'other.sock'), path.join(run, 'kib-web/ttyS0.sock'));
+      const linked = kib(root, 'console', 'web', '--runtime-dir', run, '--wait', '0');
+      assert.is(linked.status, 1);
+      assert.is(linked.stderr, `kib: cannot connect to ${path.join(run, 'kib-web/ttyS0.sock')}: not a socket\n`);
+    } finally {
+      other.close();
+    }
 
     for (const wait of ['-1', 'soon']) {
       const bad = kib(root, 'console', 'web', '--wait', wait);

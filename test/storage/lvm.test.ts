@@ -1,7 +1,7 @@
 // LVM volumes through kib on a real volume group on a loop device (activation is not
 // possible here: no device-mapper, so volumes are created inactive, as TESTING.md says).
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -107,8 +107,20 @@ test('a volume of a running VM is not removed, nor its disks purged', async () =
     kibOk(root, 'create', 'run', '--disk-size', '8M');
     kibOk(root, 'lv', 'create', 'run', '8M');
     const uid = JSON.parse(kibOk(root, 'info', 'run', '--json').stdout).uid;
-    // A process of the VM's user: what its qemu is while the VM runs.
-    const vm = spawn('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'sleep', '30'], { stdio: 'ignore' });
+    const asVmUser = (file: string) => spawn('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', file, '30'], { stdio: 'ignore' });
+    // Another process of the VM's user (its systemd, an owner's console) is not the VM.
+    const other = asVmUser('sleep');
+    await new Promise((r) => setTimeout(r, 300));
+    try {
+      assert.equal(JSON.parse(kibOk(root, 'lvs', '--json').stdout).map((v: { running: boolean }) => v.running), [false]);
+    } finally {
+      other.kill('SIGKILL');
+    }
+    // A process named as qemu, of the VM's user: what the VM is while it runs.
+    const bin = tempDir('kib-qemu-');
+    chmodSync(bin, 0o755);
+    symlinkSync(sh('sh', ['-c', 'command -v sleep']).stdout.trim(), path.join(bin, 'qemu-system-x86_64'));
+    const vm = asVmUser(path.join(bin, 'qemu-system-x86_64'));
     await new Promise((r) => setTimeout(r, 300));
     try {
       assert.equal(JSON.parse(kibOk(root, 'lvs', '--json').stdout).map((v: { running: boolean }) => v.running), [true]);
@@ -119,6 +131,7 @@ test('a volume of a running VM is not removed, nor its disks purged', async () =
       assert.equal(lvs(), { run: 8 });
     } finally {
       vm.kill('SIGKILL');
+      cleanup(bin);
     }
   } finally {
     cleanup(root);
