@@ -12,6 +12,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { monitorCommand } from '../../src/console/monitor.ts';
 import { cleanup, installed, sh } from '../helpers.ts';
+import { until } from '../supervisor/guest.ts';
 import { canRun, consoleHost, CONSOLE, type ConsoleHost } from './host.ts';
 
 let host: ConsoleHost | undefined;
@@ -21,16 +22,6 @@ test.before(async () => {
 });
 
 test.after(() => host?.close());
-
-/** Polls until `ok` holds or the time is up; returns whether it held. */
-async function until(ok: () => boolean, ms = 60_000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (ok()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return ok();
-}
 
 /** What qemu says about the CD drive, through its monitor socket. */
 const cdrom = (h: ConsoleHost) => monitorCommand(path.join(h.run, `kib-${h.name}`, 'monitor.sock'), 'info block cd0');

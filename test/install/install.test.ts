@@ -5,11 +5,11 @@
 // and the backdoor keys. Bad preseed names, symlinks and a running VM are refused.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cleanup, installed, KEY1, KEY2, kibOk, needed, read, REPO, rootFromFixture, tempDir } from '../helpers.ts';
+import { readSerial } from '../supervisor/guest.ts';
 
 const GUEST = path.join(REPO, '.cache', 'guest');
 const INSTALL = path.join(REPO, 'dist', 'kib-install.cjs');
@@ -66,24 +66,6 @@ function makeHost(): Host {
   chmodSync(run, 0o700);
   chownSync(run, uid, uid);
   return { root, run, uid };
-}
-
-/** Reads a serial socket from the moment it appears until qemu closes it (or time runs out). */
-function readSerial(socket: string, ms: number): Promise<string> {
-  return new Promise((resolve) => {
-    let out = '';
-    const deadline = Date.now() + ms;
-    const attempt = () => {
-      const c = net.connect(socket);
-      let connected = false;
-      c.on('connect', () => (connected = true));
-      c.on('data', (d) => (out += d));
-      c.on('close', () => (connected ? resolve(out) : Date.now() < deadline ? setTimeout(attempt, 10) : resolve(out)));
-      c.on('error', () => undefined);
-    };
-    attempt();
-    setTimeout(() => resolve(out), ms).unref();
-  });
 }
 
 /**

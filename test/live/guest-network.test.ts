@@ -8,15 +8,13 @@ import net from 'node:net';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cleanup, installed, KIB, needed, read, REPO, rootFromFixture, sh, tempDir } from '../helpers.ts';
+import { cleanup, installed, KIB, needed, read, rootFromFixture, sh, tempDir } from '../helpers.ts';
+import { GUEST, guest, SUPERVISE, until } from '../supervisor/guest.ts';
 
 const NS = `kib-guestnet-${process.pid}`;
-const GUEST = path.join(REPO, '.cache', 'guest');
-const SUPERVISE = path.join(REPO, 'dist', 'kib-supervise.cjs');
 
 function ready(): boolean {
-  if (!installed('qemu-system-x86_64') || !installed('dnsmasq') || !installed('setpriv') || !installed('iptables-restore')) return false;
-  if (!needed(spawnSync('bash', [path.join(REPO, 'test/guest/build.sh'), GUEST], { stdio: 'inherit' }).status === 0, 'the test guest')) return false;
+  if (!installed('dnsmasq') || !installed('setpriv') || !installed('iptables-restore') || !guest()) return false;
   sh('ip', ['netns', 'del', NS]);
   return (
     needed(sh('ip', ['netns', 'add', NS]).status === 0, 'a network namespace') &&
@@ -46,14 +44,6 @@ function listen(socket: string): { text: () => string; stop: () => void } {
   return { text: () => text, stop: () => ((stopped = true), client?.destroy()) };
 }
 
-async function until(what: string, ok: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 test('the guest gets the IPv4 kib allocated to its MAC from kib’s dnsmasq, over its tap and bridge', async () => {
   if (!ready()) return;
   const root = rootFromFixture('clean');
@@ -72,7 +62,7 @@ test('the guest gets the IPv4 kib allocated to its MAC from kib’s dnsmasq, ove
       `--pid-file=${path.join(root, 'run/kib-dnsmasq.pid')}`, `--dhcp-leasefile=${path.join(run, 'leases')}`, '--user=root', '--log-dhcp', '--log-facility=-'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let dnsmasqLog = '';
     dnsmasq.stderr!.on('data', (d) => (dnsmasqLog += d));
-    await until('dnsmasq', () => /started/.test(dnsmasqLog) && statSync(path.join(root, 'run/kib-dnsmasq.pid'), { throwIfNoEntry: false }) !== undefined, 10_000);
+    assert.ok(await until(() => /started/.test(dnsmasqLog) && statSync(path.join(root, 'run/kib-dnsmasq.pid'), { throwIfNoEntry: false }) !== undefined, 10_000), 'timed out waiting for dnsmasq');
 
     const created = kibLive(root, 'create', 'web', '--public', '--accel', 'tcg', '--mem', '256', '--kernel', path.join(GUEST, 'vmlinuz'),
       '--initrd', path.join(GUEST, 'initrd.gz'), '--append', 'console=ttyS0 quiet panic=-1');
@@ -93,7 +83,7 @@ test('the guest gets the IPv4 kib allocated to its MAC from kib’s dnsmasq, ove
     const exited = new Promise<number | null>((resolve) => supervisor!.on('exit', (code) => resolve(code)));
     const serial = listen(path.join(run, 'kib-web', 'ttyS0.sock'));
     try {
-      await until('the guest', () => serial.text().includes('KIB-GUEST-READY') || supervisor!.exitCode !== null, 90_000);
+      assert.ok(await until(() => serial.text().includes('KIB-GUEST-READY') || supervisor!.exitCode !== null, 90_000), 'timed out waiting for the guest');
     } finally {
       serial.stop();
     }

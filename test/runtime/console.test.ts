@@ -9,17 +9,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cleanup, installed, kib, kibOk, KIB, rootFromFixture, sh, tempDir } from '../helpers.ts';
-import { declareGuestVm, guest, superviseAsUser } from '../supervisor/guest.ts';
-
-/** Polls until `ok` holds or the time is up; returns whether it held. */
-async function until(ok: () => boolean, ms = 60_000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (ok()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return ok();
-}
+import { declareGuestVm, guest, superviseAsUser, until } from '../supervisor/guest.ts';
 
 /** A tmux server of this test's own (its socket in a temp directory), so that nothing else is touched. */
 const TMUX_DIR = tempDir('kib-tmux-');

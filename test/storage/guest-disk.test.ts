@@ -3,11 +3,11 @@
 // attached, and sees their sizes.
 import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, mkdirSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cleanup, installed, kibOk, needed, read, REPO, rootFromFixture, tempDir } from '../helpers.ts';
+import { readSerial } from '../supervisor/guest.ts';
 import { writeFileSync } from 'node:fs';
 
 const GUEST = path.join(REPO, '.cache', 'guest');
@@ -16,25 +16,6 @@ const GUEST = path.join(REPO, '.cache', 'guest');
 function guest(): boolean {
   if (!installed('qemu-system-x86_64') || !installed('qemu-img')) return false;
   return needed(spawnSync('bash', [path.join(REPO, 'test/guest/build.sh'), GUEST], { stdio: 'inherit' }).status === 0, 'the test guest');
-}
-
-/** Reads the serial socket until the guest powers off (the socket closes) or time runs out. */
-function readSerial(socket: string, ms: number): Promise<string> {
-  return new Promise((resolve) => {
-    let out = '';
-    const deadline = Date.now() + ms;
-    const attempt = () => {
-      const c = net.connect(socket);
-      let connected = false;
-      c.on('connect', () => (connected = true));
-      c.on('data', (d) => (out += d));
-      // A failed attempt closes too: only the close of a real connection ends the read.
-      c.on('close', () => (connected ? resolve(out) : Date.now() < deadline ? setTimeout(attempt, 10) : resolve(out)));
-      c.on('error', () => undefined);
-    };
-    attempt();
-    setTimeout(() => resolve(out), ms).unref();
-  });
 }
 
 /**

@@ -3,6 +3,7 @@
 // runtime directory (systemd's %t) a temp directory.
 import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { installed, kibOk, needed, read, REPO } from '../helpers.ts';
 
@@ -34,4 +35,33 @@ export function declareGuestVm(root: string, name: string, run: string, append =
 /** Starts the supervisor as the VM's user (setpriv), as its systemd unit would. */
 export function superviseAsUser(args: string[], uid: number) {
   return spawn('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', process.execPath, SUPERVISE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Polls until `ok` holds or the time is up; returns whether it held. */
+export async function until(ok: () => boolean, ms = 60_000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (ok()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return ok();
+}
+
+/** Reads a serial socket from the moment it appears until qemu closes it (the guest powered off) or time runs out. */
+export function readSerial(socket: string, ms: number): Promise<string> {
+  return new Promise((resolve) => {
+    let out = '';
+    const deadline = Date.now() + ms;
+    const attempt = () => {
+      const c = net.connect(socket);
+      let connected = false;
+      c.on('connect', () => (connected = true));
+      c.on('data', (d) => (out += d));
+      // A failed attempt closes too: only the close of a real connection ends the read.
+      c.on('close', () => (connected ? resolve(out) : Date.now() < deadline ? setTimeout(attempt, 10) : resolve(out)));
+      c.on('error', () => undefined);
+    };
+    attempt();
+    setTimeout(() => resolve(out), ms).unref();
+  });
 }
